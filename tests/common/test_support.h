@@ -1,0 +1,31 @@
+#pragma once
+// Shared helpers for the Qt Test programs: where the reference fixtures are, and skipping
+// with a clear message when they are absent.
+#include <QTest>
+#include <QtGlobal>
+
+#include <filesystem>
+#include <string>
+
+namespace erwin::test {
+
+inline std::string reference_dir() {
+  const QByteArray env = qgetenv("ERWIN_REFERENCE_DIR");
+  return env.isEmpty() ? std::string(ERWIN_REFERENCE_DIR) : env.toStdString();
+}
+
+inline std::string reference_file(const std::string& name) {
+  return reference_dir() + "/" + name;
+}
+
+inline std::string source_dir() { return ERWIN_SOURCE_DIR; }
+
+}  // namespace erwin::test
+
+// Skips the current test when a fixture is missing (the fixtures live outside the repository).
+#define ERWIN_REQUIRE_FIXTURE(path)                                                       \
+  do {                                                                                    \
+    if (!std::filesystem::exists(path))                                                   \
+      QSKIP(qPrintable(QString("reference fixture not found: %1 (expected ../shared/reference " \
+                               "beside the repository)").arg(QString::fromStdString(path)))); \
+  } while (0)
