@@ -1,0 +1,63 @@
+// The baseline partitioner: the published algorithm as a straightforward recursion.
+#include <algorithm>
+#include <numeric>
+
+#include "partition.h"
+
+namespace erwin::tree {
+namespace {
+
+class RecursivePartitioner {
+ public:
+  explicit RecursivePartitioner(const PartitionJob& job) : job_(job) {}
+
+  void run(const Segment& segment) {
+    index_.resize(segment.node_count);
+    std::iota(index_.begin(), index_.end(), segment.node_offset);
+    split(0, segment.node_count, segment.slot_offset, segment.slot_count, segment.depth);
+  }
+
+ private:
+  double coord(int64_t row, int k) const { return job_.coords[row * job_.dim + k]; }
+
+  int widest(int64_t begin, int64_t count) const {
+    float lo[3], hi[3];
+    for (int k = 0; k < job_.dim; ++k) lo[k] = hi[k] = coord(index_[begin], k);
+    for (int64_t i = begin + 1; i < begin + count; ++i) {
+      for (int k = 0; k < job_.dim; ++k) {
+        const float v = coord(index_[i], k);
+        lo[k] = std::min(lo[k], v);
+        hi[k] = std::max(hi[k], v);
+      }
+    }
+    return widest_dimension(lo, hi, job_.dim);
+  }
+
+  void split(int64_t begin, int64_t count, int64_t slot, int64_t slots, int depth) {
+    if (depth == 0 || count <= 1) {
+      emit_leaf(job_, slot, count, slots, [&](int64_t i) { return index_[begin + i]; });
+      return;
+    }
+    const int k = widest(begin, count);
+    const int64_t half = count / 2;  // mid = (start + end) / 2
+    auto first = index_.begin() + begin;
+    std::nth_element(first, first + half, first + count,
+                     [&](int64_t a, int64_t b) { return coord(a, k) < coord(b, k); });
+    split(begin, half, slot, slots / 2, depth - 1);
+    split(begin + half, count - half, slot + slots / 2, slots / 2, depth - 1);
+  }
+
+  const PartitionJob& job_;
+  std::vector<int64_t> index_;
+};
+
+}  // namespace
+
+void partition_recursive(const std::vector<PartitionJob>& jobs) {
+  for (const PartitionJob& job : jobs) {
+    RecursivePartitioner partitioner(job);
+    for (const Segment& segment : job.segments) partitioner.run(segment);
+  }
+}
+
+}  // namespace erwin::tree
