@@ -5,6 +5,8 @@
 #include <QtGlobal>
 
 #include <filesystem>
+#include <functional>
+#include <stdexcept>
 #include <string>
 
 namespace erwin::test {
@@ -19,6 +21,23 @@ inline std::string reference_file(const std::string& name) {
 }
 
 inline std::string source_dir() { return ERWIN_SOURCE_DIR; }
+
+// Runs `action` and requires std::invalid_argument whose message contains `needle`. Use it as
+// `expect_invalid_argument(...); if (QTest::currentTestFailed()) return;` or just let it record.
+inline void expect_invalid_argument(const std::function<void()>& action,
+                                    const std::string& needle) {
+  try {
+    action();
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    QVERIFY2(message.find(needle) != std::string::npos,
+             qPrintable(QString("message '%1' lacks '%2'")
+                            .arg(QString::fromStdString(message), QString::fromStdString(needle))));
+    return;
+  }
+  QFAIL(qPrintable(QString("accepted, expected std::invalid_argument naming '%1'")
+                       .arg(QString::fromStdString(needle))));
+}
 
 }  // namespace erwin::test
 

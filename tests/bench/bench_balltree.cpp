@@ -1,0 +1,159 @@
+// Ball-tree construction: the fast builder against the published algorithm (single-threaded
+// recursive std::nth_element over an index array, erwin::reference::*), 3-D uniform random
+// clouds. Prints Google Benchmark's medians, then a summary with points per second and the
+// speed-up per case. Also times the tree queries on one million points.
+//
+//   build-*/tests/bench_balltree [--benchmark_filter=...]   (5 repetitions each)
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "erwin/balltree.h"
+#include "erwin/tree_queries.h"
+
+namespace {
+
+constexpr int kRepetitions = 5;
+
+struct Batch {
+  torch::Tensor pos, batch_idx;
+};
+
+Batch uniform_batch(int64_t clouds, int64_t points) {
+  torch::manual_seed(1234);
+  return {torch::rand({clouds * points, 3}),
+          torch::arange(clouds, torch::kInt64).repeat_interleave(points)};
+}
+
+// The published README configuration (strides 2,2,2,2, balls of 128, 45 degrees); a level whose
+// clouds hold fewer than 128 nodes gets balls of its whole cloud.
+erwin::RotationOptions readme_rotations(int64_t points_per_cloud) {
+  erwin::RotationOptions options{{2, 2, 2, 2}, {}, 45.0};
+  int64_t nodes = 1;
+  while (nodes < points_per_cloud) nodes *= 2;
+  for (int level = 0; level < 5; ++level, nodes /= 2)
+    options.ball_sizes.push_back(std::min<int64_t>(128, nodes));
+  return options;
+}
+
+struct Case {
+  int64_t clouds, points;
+  bool rotations;
+  std::string label() const {
+    return std::string(rotations ? "tree+rot" : "tree") + "/" + std::to_string(clouds) + "x" +
+           std::to_string(points);
+  }
+};
+
+void build(const Case& c, const Batch& batch, bool baseline) {
+  if (!c.rotations) {
+    benchmark::DoNotOptimize(
+        baseline ? erwin::reference::build_balltree_recursive(batch.pos, batch.batch_idx)
+                 : erwin::build_balltree(batch.pos, batch.batch_idx));
+    return;
+  }
+  const erwin::RotationOptions options = readme_rotations(c.points);
+  benchmark::DoNotOptimize(
+      baseline ? erwin::reference::build_balltree_with_rotations_recursive(batch.pos,
+                                                                           batch.batch_idx, options)
+               : erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options));
+}
+
+void register_build(const Case& c, bool baseline) {
+  const std::string name = std::string(baseline ? "baseline/" : "ours/") + c.label();
+  benchmark::RegisterBenchmark(name.c_str(),
+                               [c, baseline](benchmark::State& state) {
+                                 const Batch batch = uniform_batch(c.clouds, c.points);
+                                 for (auto _ : state) build(c, batch, baseline);
+                                 state.SetItemsProcessed(state.iterations() * c.clouds * c.points);
+                               })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Repetitions(kRepetitions)
+      ->ReportAggregatesOnly(true);
+}
+
+template <class Query>
+void register_query(const std::string& name, Query query) {
+  benchmark::RegisterBenchmark(("query/" + name + "/1x1000000").c_str(),
+                               [query](benchmark::State& state) {
+                                 const Batch batch = uniform_batch(1, 1000000);
+                                 const erwin::BallTree tree =
+                                     erwin::build_balltree(batch.pos, batch.batch_idx);
+                                 for (auto _ : state) query(tree, batch.pos);
+                                 state.SetItemsProcessed(state.iterations() * 1000000);
+                               })
+      ->Unit(benchmark::kMillisecond)
+      ->UseRealTime()
+      ->Repetitions(kRepetitions)
+      ->ReportAggregatesOnly(true);
+}
+
+// Collects the median real time of each benchmark for the summary.
+class MedianCollector : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& run : runs) {
+      if (run.aggregate_name == "median")
+        seconds_[run.run_name.function_name] = run.GetAdjustedRealTime() / 1e3;  // ms -> s
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  bool has(const std::string& name) const { return seconds_.count(name) != 0; }
+  double seconds(const std::string& name) const { return seconds_.at(name); }
+
+ private:
+  std::map<std::string, double> seconds_;
+};
+
+void print_summary(const MedianCollector& medians, const std::vector<Case>& cases) {
+  std::printf("\nMedians, %u hardware threads (points per second = input points / time)\n",
+              std::thread::hardware_concurrency());
+  std::printf("%-22s %12s %12s %14s %14s %9s\n", "case", "baseline ms", "ours ms", "baseline pts/s",
+              "ours pts/s", "speed-up");
+  for (const Case& c : cases) {
+    const std::string base = "baseline/" + c.label(), ours = "ours/" + c.label();
+    if (!medians.has(base) || !medians.has(ours)) continue;
+    const double points = double(c.clouds * c.points);
+    const double tb = medians.seconds(base), to = medians.seconds(ours);
+    std::printf("%-22s %12.2f %12.2f %14.3e %14.3e %8.2fx\n", c.label().c_str(), tb * 1e3, to * 1e3,
+                points / tb, points / to, tb / to);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  std::vector<Case> cases;
+  for (bool rotations : {false, true}) {
+    for (int64_t points : {1000, 2000, 4000, 8000, 16000}) cases.push_back({16, points, rotations});
+    cases.push_back({1, 1000000, rotations});
+  }
+  for (const Case& c : cases) {
+    register_build(c, true);
+    register_build(c, false);
+  }
+  register_query("point_slots", [](const erwin::BallTree& t, const torch::Tensor&) {
+    benchmark::DoNotOptimize(erwin::point_slots(t));
+  });
+  register_query("ball_geometry_level7", [](const erwin::BallTree& t, const torch::Tensor& p) {
+    benchmark::DoNotOptimize(erwin::ball_geometry(t, p, 7));
+  });
+  register_query("ball_geometry_all_levels", [](const erwin::BallTree& t, const torch::Tensor& p) {
+    benchmark::DoNotOptimize(erwin::ball_geometry_all_levels(t, p));
+  });
+  register_query("coarsened_positions_2222", [](const erwin::BallTree& t, const torch::Tensor& p) {
+    benchmark::DoNotOptimize(erwin::coarsened_positions(t, p, {2, 2, 2, 2}));
+  });
+  MedianCollector medians;
+  benchmark::RunSpecifiedBenchmarks(&medians);
+  print_summary(medians, cases);
+  benchmark::Shutdown();
+  return 0;
+}
