@@ -6,6 +6,7 @@
 
 #include "erwin/atomic_file.h"
 #include "erwin/npy.h"
+#include "erwin/torch_pickle.h"
 
 namespace erwin {
 namespace {
@@ -45,14 +46,6 @@ std::string first_zip_member(const std::vector<char>& bytes) {
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() &&
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-torch::IValue unpickle(const std::vector<char>& bytes, const std::string& path) {
-  try {
-    return torch::pickle_load(bytes);
-  } catch (const c10::Error& e) {
-    throw FormatError(path + ": not a readable torch.save file: " + e.what_without_backtrace());
-  }
 }
 
 using GenericDict = c10::impl::GenericDict;
@@ -158,12 +151,12 @@ WeightsFormat detect_weights_format(const std::string& path) {
                       ": not a zip archive (.npz, or torch.save's default format since "
                       "PyTorch 1.6; the legacy torch.save format is not supported)");
   if (ends_with(member, ".npy")) return WeightsFormat::Npz;
-  return classify_torch_dict(as_dict(unpickle(bytes, path), path), path);
+  return classify_torch_dict(as_dict(load_torch_pickle(path), path), path);
 }
 
 StateDict read_weights(const std::string& path) {
   if (detect_weights_format(path) == WeightsFormat::Npz) return read_npz_weights(path);
-  const auto dict = as_dict(unpickle(read_bytes(path), path), path);
+  const auto dict = as_dict(load_torch_pickle(path), path);
   switch (classify_torch_dict(dict, path)) {
     case WeightsFormat::TorchStateDict:
       return to_state_dict(dict, path);
@@ -198,7 +191,7 @@ void save_checkpoint(const std::string& path, const torch::nn::Module& model,
 }
 
 Checkpoint load_checkpoint(const std::string& path) {
-  const auto dict = as_dict(unpickle(read_bytes(path), path), path);
+  const auto dict = as_dict(load_torch_pickle(path), path);
   if (classify_torch_dict(dict, path) != WeightsFormat::ErwinCheckpoint)
     throw FormatError(path + ": not an Erwin Studio checkpoint (no format '" +
                       std::string(kCheckpointFormat) + "')");

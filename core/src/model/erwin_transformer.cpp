@@ -1,6 +1,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "erwin/graphs.h"
 #include "erwin/model.h"
 #include "erwin/model/input_checks.h"
 
@@ -117,9 +118,14 @@ torch::Tensor edges_for(const ErwinInputs& inputs, const ErwinConfig& config) {
     check_edge_index(*inputs.edge_index, inputs.node_features.size(0));
     return *inputs.edge_index;
   }
-  throw std::invalid_argument(
-      "ErwinTransformer: edge_index or radius required (mp_steps > 0 and no edge_index given; "
-      "building a radius graph is not available yet)");
+  if (!inputs.radius)
+    throw std::invalid_argument(
+        "ErwinTransformer: edge_index or radius required (mp_steps > 0 and no edge_index given)");
+  // torch_cluster.radius_graph(pos, r, batch, loop=True) as the reference calls it, with its
+  // default cap of 32 neighbours per node.
+  constexpr int64_t kReferenceMaxNeighbours = 32;
+  return radius_graph(inputs.node_positions.detach(), inputs.batch_idx, *inputs.radius,
+                      /*loop=*/true, kReferenceMaxNeighbours);
 }
 
 }  // namespace

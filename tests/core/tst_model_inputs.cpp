@@ -1,0 +1,147 @@
+// ErwinTransformer::forward rejects bad inputs with std::invalid_argument naming the argument.
+#include <QTest>
+
+#include "model_fixture.h"
+
+using namespace erwin;
+using namespace erwin::test;
+
+namespace {
+
+std::string forward_error(ErwinTransformer& model, const ErwinInputs& inputs) {
+  try {
+    torch::NoGradGuard no_grad;
+    model->forward(inputs);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+}  // namespace
+
+class ModelInputs : public QObject {
+  Q_OBJECT
+
+  ModelFixture fixture_;
+  ErwinTransformer model_{nullptr};
+
+  void expect_rejected(const std::function<void(ErwinInputs&)>& edit, const std::string& needle) {
+    ErwinInputs inputs = fixture_.inputs;
+    edit(inputs);
+    const auto message = forward_error(model_, inputs);
+    QVERIFY2(message.find(needle) != std::string::npos,
+             qPrintable(QString("'%1' lacks '%2'")
+                            .arg(QString::fromStdString(message), QString::fromStdString(needle))));
+  }
+
+ private Q_SLOTS:
+  void initTestCase() {
+    ERWIN_REQUIRE_FIXTURE(reference_file("erwin_3d_unet.npz"));
+    fixture_ = load_model_fixture("erwin_3d_unet");
+    model_ = fixture_model(fixture_);
+  }
+
+  void fixture_inputs_are_accepted() {
+    torch::NoGradGuard no_grad;
+    QCOMPARE(model_->forward(fixture_.inputs).features.size(0),
+             fixture_.inputs.node_features.size(0));
+  }
+
+  void feature_and_position_shapes() {
+    using torch::indexing::Slice;
+    expect_rejected(
+        [](ErwinInputs& in) {
+          in.node_features = in.node_features.index({Slice(), Slice(0, 7)});
+        },
+        "node_features");
+    expect_rejected(
+        [](ErwinInputs& in) {
+          in.node_positions = in.node_positions.index({Slice(), Slice(0, 2)});
+        },
+        "node_positions");
+    expect_rejected(
+        [](ErwinInputs& in) { in.node_positions = in.node_positions.index({Slice(0, 100)}); },
+        "node_positions");
+    expect_rejected([](ErwinInputs& in) { in.batch_idx = in.batch_idx.index({Slice(0, 100)}); },
+                    "batch_idx");
+    expect_rejected(
+        [](ErwinInputs& in) { in.node_positions = in.node_positions.to(torch::kDouble); }, "dtype");
+  }
+
+  void non_finite_values() {
+    expect_rejected(
+        [](ErwinInputs& in) {
+          in.node_features = in.node_features.clone();
+          in.node_features[3][1] = NAN;
+        },
+        "node_features contains NaN");
+    expect_rejected(
+        [](ErwinInputs& in) {
+          in.node_positions = in.node_positions.clone();
+          in.node_positions[0][0] = INFINITY;
+        },
+        "node_positions contains NaN");
+  }
+
+  void batch_idx_must_be_contiguous() {
+    expect_rejected([](ErwinInputs& in) { in.batch_idx = in.batch_idx.flip(0); }, "batch_idx");
+    expect_rejected([](ErwinInputs& in) { in.batch_idx = in.batch_idx * 2; }, "batch_idx");
+    expect_rejected([](ErwinInputs& in) { in.batch_idx = in.batch_idx.to(torch::kInt); },
+                    "batch_idx");
+  }
+
+  void tree_checks() {
+    using torch::indexing::Slice;
+    expect_rejected(
+        [](ErwinInputs& in) { in.tree->tree_idx = in.tree->tree_idx.index({Slice(0, 128)}); },
+        "tree.tree_mask");
+    expect_rejected(
+        [](ErwinInputs& in) { in.tree->tree_mask = torch::ones_like(in.tree->tree_mask); },
+        "tree.tree_idx[tree.tree_mask]");
+    expect_rejected([](ErwinInputs& in) { in.tree->tree_idx = in.tree->tree_idx + 1000; },
+                    "tree.tree_idx");
+    expect_rejected([](ErwinInputs& in) { in.tree->tree_idx_rot.pop_back(); }, "tree.tree_idx_rot");
+    expect_rejected([](ErwinInputs& in) { in.tree->tree_idx_rot[1] = in.tree->tree_idx_rot[0]; },
+                    "tree.tree_idx_rot[1]");
+    expect_rejected(
+        [](ErwinInputs& in) {
+          in.tree->tree_idx_rot[2] = torch::zeros_like(in.tree->tree_idx_rot[2]);
+        },
+        "tree.tree_idx_rot[2] is not a permutation");
+  }
+
+  void ball_larger_than_a_cloud() {
+    // Cloud 1 of the fixture has 77 points (128 slots, 32 nodes at level 2): a ball of 64 at the
+    // bottleneck does not fit.
+    auto config = fixture_.config;
+    config.ball_sizes = {16, 16, 64};
+    ErwinTransformer model(config);
+    const auto message = forward_error(model, fixture_.inputs);
+    QVERIFY2(message.find("ball_sizes[2] = 64") != std::string::npos, message.c_str());
+  }
+
+  void radius_graph_when_no_edges_given() {
+    ErwinInputs inputs = fixture_.inputs;
+    inputs.edge_index.reset();
+    inputs.radius = fixture_.meta.at("radius").get<double>();
+    torch::NoGradGuard no_grad;
+    const double error = max_abs_diff(model_->forward(inputs).features,
+                                      fixture_.archive.get("output_eval"));
+    QVERIFY2(error <= 1e-4, qPrintable(QString::number(error)));
+  }
+
+  void edge_index_checks() {
+    expect_rejected([](ErwinInputs& in) { in.edge_index = in.edge_index->t().contiguous(); },
+                    "edge_index");
+    expect_rejected([](ErwinInputs& in) { in.edge_index = *in.edge_index + 500; },
+                    "edge_index entries");
+    expect_rejected([](ErwinInputs& in) { in.edge_index = in.edge_index->to(torch::kInt); },
+                    "edge_index");
+    expect_rejected([](ErwinInputs& in) { in.edge_index.reset(); },
+                    "edge_index or radius required");
+  }
+};
+
+QTEST_APPLESS_MAIN(ModelInputs)
+#include "tst_model_inputs.moc"

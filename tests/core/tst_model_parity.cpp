@@ -1,0 +1,193 @@
+// Numerical parity of ErwinTransformer with the published implementation on every reference
+// model fixture, fed the fixture's trees and edges (README "Model fixtures"; tolerances there).
+#include <QTest>
+
+#include "model_fixture.h"
+
+using namespace erwin;
+using namespace erwin::test;
+
+namespace {
+
+constexpr double kOutputTolerance = 1e-4;
+constexpr double kGradientTolerance = 1e-3;  // relative, norm-wise
+
+}  // namespace
+
+class ModelParity : public QObject {
+  Q_OBJECT
+
+ private:
+  static void add_fixture_rows() {
+    QTest::addColumn<QString>("fixture");
+    for (const char* name : {"erwin_3d_unet", "erwin_3d_resnet_knn", "erwin_3d_norotate_nodecode",
+                             "erwin_2d_eagle_like"})
+      QTest::newRow(name) << QString(name);
+  }
+
+  torch::Tensor model_output_;
+
+  // Train-mode forward and backward of mean(output**2), the fixtures' loss.
+  torch::Tensor train_step(ErwinTransformerImpl& model, const ErwinInputs& inputs) {
+    model.train();
+    model_output_ = model.forward(inputs).features;
+    auto loss = model_output_.pow(2).mean();
+    loss.backward();
+    return loss;
+  }
+
+  static double relative_error(const torch::Tensor& value, const torch::Tensor& reference) {
+    return (value - reference).norm().item<double>() /
+           std::max(reference.norm().item<double>(), 1e-300);
+  }
+
+  static ModelFixture load_current() {
+    QFETCH(QString, fixture);
+    const auto name = fixture.toStdString();
+    const auto path = reference_file(name + ".npz");
+    if (!std::filesystem::exists(path)) throw std::runtime_error("missing " + path);
+    return load_model_fixture(name);
+  }
+
+ private Q_SLOTS:
+  void parameter_names_match_data() { add_fixture_rows(); }
+  void parameter_names_match() {
+    QFETCH(QString, fixture);
+    ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
+    const auto f = load_current();
+    ErwinTransformer model(f.config);
+    std::set<std::string> ours, theirs;
+    for (const auto& [name, tensor] : state_dict(*model)) ours.insert(name);
+    for (const auto& member : f.archive.names())
+      if (member.rfind("param.", 0) == 0) theirs.insert(member.substr(6));
+    QCOMPARE(ours, theirs);
+  }
+
+  void eval_output_data() { add_fixture_rows(); }
+  void eval_output() {
+    QFETCH(QString, fixture);
+    ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
+    const auto f = load_current();
+    auto model = fixture_model(f);
+    torch::NoGradGuard no_grad;
+    const auto out = model->forward(f.inputs);
+    const auto expected = f.archive.get("output_eval");
+    QCOMPARE(out.features.sizes().vec(), expected.sizes().vec());
+    const double error = max_abs_diff(out.features, expected);
+    qInfo("%s: eval max abs error %.3g", qPrintable(fixture), error);
+    QVERIFY2(error <= kOutputTolerance, qPrintable(QString("max abs error %1").arg(error)));
+    if (f.archive.contains("output_batch_idx"))
+      QVERIFY(torch::equal(out.batch_idx, f.archive.get("output_batch_idx")));
+    else
+      QVERIFY(!out.batch_idx.defined());
+  }
+
+  void train_output_and_gradients_data() { add_fixture_rows(); }
+  void train_output_and_gradients() {
+    QFETCH(QString, fixture);
+    ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
+    const auto f = load_current();
+    auto model = fixture_model(f);
+    const auto loss = train_step(*model, f.inputs);
+    const double output_error = max_abs_diff(model_output_, f.archive.get("output_train"));
+    const double loss_error =
+        std::abs(loss.item<double>() - f.archive.get("loss_train").item<double>());
+    qInfo("%s: train max abs error %.3g, loss error %.3g", qPrintable(fixture), output_error,
+          loss_error);
+    QVERIFY2(output_error <= kOutputTolerance, qPrintable(QString::number(output_error)));
+    QVERIFY2(loss_error <= kOutputTolerance, qPrintable(QString::number(loss_error)));
+
+    // The same step in float64 gives the exact gradients up to ~1e-15: it shows which fixture
+    // gradients are themselves float32 rounding noise (see noise_dominated below).
+    auto exact_model = fixture_model(f);
+    exact_model->to(torch::kDouble);
+    auto exact_inputs = f.inputs;
+    exact_inputs.node_features = exact_inputs.node_features.to(torch::kDouble);
+    exact_inputs.node_positions = exact_inputs.node_positions.to(torch::kDouble);
+    train_step(*exact_model, exact_inputs);
+    const auto exact = exact_model->named_parameters();
+
+    std::vector<torch::Tensor> ours_all, reference_all;
+    int compared = 0, noise_dominated = 0;
+    for (const auto& [name, param] : model->named_parameters().pairs()) {
+      const std::string key = "grad." + name;
+      if (!f.archive.contains(key)) {
+        // The forward does not touch it (e.g. stride-1 pooling): no gradient, as in PyTorch.
+        QVERIFY2(!param.grad().defined(), qPrintable(QString::fromStdString(name)));
+        continue;
+      }
+      QVERIFY2(param.grad().defined(), qPrintable(QString::fromStdString(name + " has no grad")));
+      const auto ours = param.grad().to(torch::kDouble);
+      const auto reference = f.archive.get(key).to(torch::kDouble);
+      const auto exact_grad = exact[name].grad();
+      ours_all.push_back(ours.flatten());
+      reference_all.push_back(reference.flatten());
+      ++compared;
+      const double error = relative_error(ours, reference);
+      const double fixture_noise = relative_error(reference, exact_grad);
+      if (fixture_noise <= kGradientTolerance) {
+        QVERIFY2(error <= kGradientTolerance, qPrintable(QString("grad.%1: relative error %2")
+                                                             .arg(QString::fromStdString(name))
+                                                             .arg(error)));
+        continue;
+      }
+      // The fixture's own float32 rounding exceeds the tolerance here: the gradient is
+      // analytically zero (a bias feeding only a training-mode BatchNorm; a key bias under
+      // softmax) or dominated by cancellation. Ours must be as close to the exact value as the
+      // fixture is, within the order of magnitude that summation order explains.
+      ++noise_dominated;
+      const double our_noise = relative_error(ours, exact_grad);
+      qInfo("  grad.%s is rounding noise in the fixture (%.3g from exact; ours %.3g)", name.c_str(),
+            fixture_noise, our_noise);
+      QVERIFY2(our_noise <= 10 * fixture_noise,
+               qPrintable(QString("grad.%1: %2 from exact, fixture %3")
+                              .arg(QString::fromStdString(name))
+                              .arg(our_noise)
+                              .arg(fixture_noise)));
+    }
+    const double overall = relative_error(torch::cat(ours_all), torch::cat(reference_all));
+    qInfo("%s: %d gradients, all together relative error %.3g; %d noise-dominated in the fixture",
+          qPrintable(fixture), compared, overall, noise_dominated);
+    QVERIFY2(overall <= kGradientTolerance, qPrintable(QString::number(overall)));
+    QVERIFY2(noise_dominated * 10 <= compared, "too many noise-dominated gradients");
+  }
+
+  void batchnorm_running_stats_update_in_training() {
+    const auto path = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(path);
+    const auto f = load_model_fixture("erwin_3d_unet");
+    auto model = fixture_model(f);
+    const auto before =
+        f.archive.get("param.encoder.0.pool.norm.num_batches_tracked").item<int64_t>();
+    model->train();
+    torch::NoGradGuard no_grad;
+    model->forward(f.inputs);
+    QCOMPARE(state_dict(*model).at("encoder.0.pool.norm.num_batches_tracked").item<int64_t>(),
+             before + 1);
+  }
+
+  void pytorch_files_give_the_same_output() {
+    const auto npz = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(npz);
+    const auto f = load_model_fixture("erwin_3d_unet");
+    torch::NoGradGuard no_grad;
+    const auto expected = fixture_model(f)->forward(f.inputs).features;
+    for (const char* file :
+         {"erwin_3d_unet.state_dict.pt", "erwin_3d_unet.training_checkpoint.pt"}) {
+      const auto path = reference_file(file);
+      ERWIN_REQUIRE_FIXTURE(path);
+      ErwinTransformer model(f.config);
+      load_weights(*model, path);
+      model->eval();
+      QVERIFY2(torch::equal(model->forward(f.inputs).features, expected), file);
+    }
+    QCOMPARE(detect_weights_format(reference_file("erwin_3d_unet.state_dict.pt")),
+             WeightsFormat::TorchStateDict);
+    QCOMPARE(detect_weights_format(reference_file("erwin_3d_unet.training_checkpoint.pt")),
+             WeightsFormat::TorchTrainingCheckpoint);
+    QCOMPARE(detect_weights_format(npz), WeightsFormat::Npz);
+  }
+};
+
+QTEST_APPLESS_MAIN(ModelParity)
+#include "tst_model_parity.moc"
