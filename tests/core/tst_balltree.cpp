@@ -125,14 +125,23 @@ struct Batch {
   torch::Tensor pos, batch_idx;
 };
 
-// A batch of uniform random clouds of the given sizes.
+// A batch of random clouds of the given sizes, uniform in the unit cube.
 Batch random_batch(const std::vector<int64_t>& sizes, int dim, uint64_t seed) {
   torch::manual_seed(seed);
   std::vector<torch::Tensor> ids;
   for (size_t b = 0; b < sizes.size(); ++b)
     ids.push_back(torch::full({sizes[b]}, static_cast<int64_t>(b), torch::kInt64));
   const torch::Tensor batch_idx = torch::cat(ids);
-  return {torch::rand({batch_idx.size(0), dim}), batch_idx};
+  // Distinct coordinates (a permutation of a jittered grid per dimension): with ties the SPEC
+  // leaves open which tied point goes left, so only tie-free clouds have one right partition.
+  const int64_t n = batch_idx.size(0);
+  std::vector<torch::Tensor> columns;
+  for (int k = 0; k < dim; ++k) {
+    const torch::Tensor grid = torch::randperm(n, torch::kInt64).to(torch::kFloat64);
+    columns.push_back(
+        ((grid + 0.25 + 0.5 * torch::rand({n}, torch::kFloat64)) / n).to(torch::kFloat32));
+  }
+  return {torch::stack(columns, 1), batch_idx};
 }
 
 // Every point in exactly one real slot, padding slots repeat a point of their own leaf.

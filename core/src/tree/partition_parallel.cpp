@@ -1,7 +1,7 @@
 // The fast partitioner. Same splits as partition_recursive.cpp, made faster by
 //  - packed records {coords, row} so that selection streams through memory (no indirection);
 //  - comparing float keys: float -> double is exact and monotone, so the order is the SPEC's;
-//  - a branch-free quickselect with sampled pivots (about 1.5 passes instead of 3);
+//  - a branch-free quickselect (block partitioning, sampled pivots);
 //  - clouds and large subtrees as tasks for every hardware thread.
 #include <algorithm>
 #include <condition_variable>
@@ -19,7 +19,7 @@ namespace {
 
 constexpr int64_t kInsertionSortLimit = 16;
 constexpr int64_t kSubtreeTaskGrain = 8192;  // smaller subtrees stay on their thread
-constexpr int64_t kNodesPerThread = 16384;   // below this a second thread does not pay off
+constexpr int64_t kNodesPerThread = 2048;    // below this a second thread does not pay off
 
 template <int D>
 struct Record {
@@ -37,19 +37,63 @@ void insertion_sort(Record<D>* r, int64_t n, int k) {
   }
 }
 
-// Moves the elements with key < pivot (or <= pivot) to the front, without branches (Lomuto);
+template <int D, bool kOrEqual>
+bool goes_front(const Record<D>& item, int k, float pivot) {
+  return kOrEqual ? item.c[k] <= pivot : item.c[k] < pivot;
+}
+
+// Moves the elements with key < pivot (or <= pivot) to the front without branches (Lomuto);
 // returns how many there are.
 template <int D, bool kOrEqual>
-int64_t partition_front(Record<D>* r, int64_t n, int k, float pivot) {
+int64_t lomuto_partition(Record<D>* r, int64_t n, int k, float pivot) {
   int64_t store = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const bool front = kOrEqual ? r[i].c[k] <= pivot : r[i].c[k] < pivot;
+    const bool front = goes_front<D, kOrEqual>(r[i], k, pivot);
     const Record<D> item = r[i];
     r[i] = r[store];
     r[store] = item;
     store += front;
   }
   return store;
+}
+
+// Same result as lomuto_partition, faster on long ranges: block partitioning (Edelkamp & Weiss,
+// "BlockQuicksort") scans blocks from both ends, recording the misplaced elements' offsets
+// without branches, then swaps them pairwise; the middle that is left goes to Lomuto.
+template <int D, bool kOrEqual>
+int64_t partition_front(Record<D>* r, int64_t n, int k, float pivot) {
+  constexpr int kBlock = 128;
+  uint8_t misplaced_left[kBlock], misplaced_right[kBlock];
+  int64_t lo = 0, hi = n;  // [0, lo) goes front, [hi, n) goes back
+  int num_left = 0, num_right = 0, first_left = 0, first_right = 0;
+  while (hi - lo > 2 * kBlock) {
+    if (num_left == 0) {
+      first_left = 0;
+      for (int i = 0; i < kBlock; ++i) {
+        misplaced_left[num_left] = static_cast<uint8_t>(i);
+        num_left += !goes_front<D, kOrEqual>(r[lo + i], k, pivot);
+      }
+    }
+    if (num_right == 0) {
+      first_right = 0;
+      for (int i = 0; i < kBlock; ++i) {
+        misplaced_right[num_right] = static_cast<uint8_t>(i);
+        num_right += goes_front<D, kOrEqual>(r[hi - 1 - i], k, pivot);
+      }
+    }
+    const int swaps = std::min(num_left, num_right);
+    for (int j = 0; j < swaps; ++j) {
+      std::swap(r[lo + misplaced_left[first_left + j]],
+                r[hi - 1 - misplaced_right[first_right + j]]);
+    }
+    num_left -= swaps;
+    num_right -= swaps;
+    first_left += swaps;
+    first_right += swaps;
+    if (num_left == 0) lo += kBlock;
+    if (num_right == 0) hi -= kBlock;
+  }
+  return lo + lomuto_partition<D, kOrEqual>(r + lo, hi - lo, k, pivot);
 }
 
 // A key of the range near rank `target`, estimated from an evenly spaced sample.
