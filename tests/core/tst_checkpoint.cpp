@@ -3,6 +3,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "erwin/atomic_file.h"
 #include "model_fixture.h"
 
 using namespace erwin;

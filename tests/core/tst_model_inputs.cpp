@@ -126,9 +126,19 @@ class ModelInputs : public QObject {
     inputs.edge_index.reset();
     inputs.radius = fixture_.meta.at("radius").get<double>();
     torch::NoGradGuard no_grad;
-    const double error = max_abs_diff(model_->forward(inputs).features,
-                                      fixture_.archive.get("output_eval"));
+    const double error =
+        max_abs_diff(model_->forward(inputs).features, fixture_.archive.get("output_eval"));
     QVERIFY2(error <= 1e-4, qPrintable(QString::number(error)));
+  }
+
+  void builds_its_own_tree_when_none_given() {
+    ErwinInputs inputs = fixture_.inputs;
+    inputs.tree.reset();
+    torch::NoGradGuard no_grad;
+    const auto first = model_->forward(inputs).features;
+    QCOMPARE(first.sizes().vec(), fixture_.archive.get("output_eval").sizes().vec());
+    QVERIFY(torch::isfinite(first).all().item<bool>());
+    QVERIFY(torch::equal(model_->forward(inputs).features, first));  // deterministic
   }
 
   void edge_index_checks() {

@@ -135,6 +135,12 @@ class ModelParity : public QObject {
       // analytically zero (a bias feeding only a training-mode BatchNorm; a key bias under
       // softmax) or dominated by cancellation. Ours must be as close to the exact value as the
       // fixture is, within the order of magnitude that summation order explains.
+      // Only bias gradients (sums over all nodes) cancel like this; a wrong formula would show
+      // up in weight gradients too, so these may not be waived.
+      QVERIFY2(name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0,
+               qPrintable(QString("grad.%1: fixture %2 from exact")
+                              .arg(QString::fromStdString(name))
+                              .arg(fixture_noise)));
       ++noise_dominated;
       const double our_noise = relative_error(ours, exact_grad);
       qInfo("  grad.%s is rounding noise in the fixture (%.3g from exact; ours %.3g)", name.c_str(),
@@ -149,7 +155,6 @@ class ModelParity : public QObject {
     qInfo("%s: %d gradients, all together relative error %.3g; %d noise-dominated in the fixture",
           qPrintable(fixture), compared, overall, noise_dominated);
     QVERIFY2(overall <= kGradientTolerance, qPrintable(QString::number(overall)));
-    QVERIFY2(noise_dominated * 10 <= compared, "too many noise-dominated gradients");
   }
 
   void batchnorm_running_stats_update_in_training() {
