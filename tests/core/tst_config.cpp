@@ -1,6 +1,5 @@
 // ErwinConfig: validation of the published constructor arguments and JSON round trips.
 #include <QTest>
-
 #include <functional>
 #include <stdexcept>
 
@@ -37,8 +36,8 @@ void expect_rejected(const std::function<void()>& action, const std::string& nee
                             .arg(QString::fromStdString(message), QString::fromStdString(needle))));
     return;
   }
-  QFAIL(qPrintable(QString("accepted, expected an error naming '%1'")
-                       .arg(QString::fromStdString(needle))));
+  QFAIL(qPrintable(
+      QString("accepted, expected an error naming '%1'").arg(QString::fromStdString(needle))));
 }
 
 void expect_invalid(const std::function<void(ErwinConfig&)>& edit, const std::string& needle) {
