@@ -267,8 +267,8 @@ void write_simulation(const std::string& folder, const EagleGenerateOptions& opt
                                  {"VY", frames.vy},
                                  {"PS", frames.ps},
                                  {"PG", frames.pg},
-                                 {"mask", frames.mask}});
-  save_npy(folder + "/triangles.npy", frames.triangles);
+                                 {"mask", frames.mask.to(torch::kInt32)}});
+  save_npy(folder + "/triangles.npy", frames.triangles.to(torch::kInt32));  // halves the files
 }
 
 }  // namespace
@@ -276,10 +276,10 @@ void write_simulation(const std::string& folder, const EagleGenerateOptions& opt
 EagleGenerateOptions EagleGenerateOptions::preset(GenerateSize size) {
   EagleGenerateOptions options;
   if (size == GenerateSize::Medium) {
-    options.simulations = 24;
-    options.steps = 300;
-    options.grid_x = 96;
-    options.grid_y = 48;
+    options.simulations = 12;
+    options.steps = 150;
+    options.grid_x = 80;
+    options.grid_y = 40;
   }
   return options;
 }

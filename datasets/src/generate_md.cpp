@@ -145,7 +145,7 @@ MdGenerateOptions MdGenerateOptions::preset(GenerateSize size) {
     options.test_trajectories = 4;
     options.chains = 8;
     options.beads_per_chain = 64;
-    options.frames = 1000;
+    options.frames = 500;
     options.test_frames = 200;
   }
   return options;
