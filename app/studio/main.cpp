@@ -1,0 +1,119 @@
+// erwin-studio: the desktop app. Without a file it opens the built-in demo. With --screenshot it
+// loads the data, applies --level / --rotate / --view, writes the image and exits (used by tests).
+#include <QApplication>
+#include <QCheckBox>
+#include <QCommandLineParser>
+#include <QSurfaceFormat>
+#include <QTimer>
+#include <cstdio>
+
+#include "erwin/ui/main_window.h"
+#include "erwin/ui/vtk_viewport.h"
+
+namespace {
+
+struct Options {
+  QString source = erwin::ui::kDemoKnot;
+  QString screenshot;
+  QSize size{1600, 1000};
+  int level = -1;
+  double rotate = 45.0;
+  erwin::ui::TreeView view = erwin::ui::TreeView::Original;
+  bool spheres = false, centres = false, padding = false;
+};
+
+[[noreturn]] void fail(const QString& message) {
+  std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
+  std::exit(2);
+}
+
+Options parse(const QApplication& app) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription("Erwin Studio: ball trees of point clouds and meshes");
+  parser.addHelpOption();
+  parser.addPositionalArgument("file", "point cloud or mesh, or demo:knot / demo:mesh2d");
+  parser.addOptions({
+      {"screenshot", "Render to PNG <file> and exit.", "file"},
+      {"size", "Screenshot resolution WxH (default 1600x1000).", "WxH"},
+      {"level", "Ball-tree level to colour by.", "level"},
+      {"rotate",
+       "Rotation angle of the rotated tree in degrees (default 45; 0: none); "
+       "shows the rotated tree unless --view says otherwise.",
+       "degrees"},
+      {"view", "original, rotated, side or overlay.", "view"},
+      {"spheres", "Draw the balls of the level as spheres."},
+      {"centres", "Draw the pooled nodes (ball centres) of the level."},
+      {"padding", "Mark the padding slots."},
+  });
+  parser.process(app);
+  Options options;
+  if (!parser.positionalArguments().isEmpty())
+    options.source = parser.positionalArguments().first();
+  options.screenshot = parser.value("screenshot");
+  if (parser.isSet("size")) {
+    const QStringList parts = parser.value("size").toLower().split('x');
+    options.size = QSize(parts.value(0).toInt(), parts.value(1).toInt());
+    if (parts.size() != 2 || options.size.isEmpty()) fail("--size must be WxH, e.g. 1280x720");
+  }
+  bool ok = true;
+  if (parser.isSet("level")) options.level = parser.value("level").toInt(&ok);
+  if (!ok || options.level < -1) fail("--level must be a non-negative integer");
+  if (parser.isSet("rotate")) {
+    options.rotate = parser.value("rotate").toDouble(&ok);
+    if (!ok) fail("--rotate must be a number of degrees");
+    if (options.rotate != 0.0) options.view = erwin::ui::TreeView::Rotated;
+  }
+  const QStringList views = {"original", "rotated", "side", "overlay"};
+  if (parser.isSet("view")) {
+    const int index = views.indexOf(parser.value("view"));
+    if (index < 0) fail("--view must be one of " + views.join(", "));
+    options.view = static_cast<erwin::ui::TreeView>(index);
+  }
+  options.spheres = parser.isSet("spheres");
+  options.centres = parser.isSet("centres");
+  options.padding = parser.isSet("padding");
+  return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
+  QSurfaceFormat::setDefaultFormat(erwin::ui::VtkViewport::default_format());
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName("Erwin");
+  QApplication::setApplicationName("Erwin Studio");
+  const Options options = parse(app);
+
+  erwin::ui::MainWindow window;
+  window.tree_panel()->set_angle(options.rotate);
+  window.set_view(options.view);
+  window.tree_panel()->spheres_box()->setChecked(options.spheres);
+  window.tree_panel()->centres_box()->setChecked(options.centres);
+  window.tree_panel()->padding_box()->setChecked(options.padding);
+  if (options.level >= 0) window.set_level(options.level);
+
+  const bool screenshot_mode = !options.screenshot.isEmpty();
+  window.set_error_dialogs(!screenshot_mode);
+  QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
+    if (options.level >= 0) window.set_level(options.level);
+    if (!screenshot_mode) return;
+    const QImage image = window.screenshot(options.size);
+    if (image.isNull() || !image.save(options.screenshot, "PNG")) {
+      std::fprintf(stderr, "erwin-studio: could not write %s\n", qPrintable(options.screenshot));
+      QApplication::exit(1);
+      return;
+    }
+    std::printf("wrote %s (%dx%d)\n", qPrintable(options.screenshot), image.width(),
+                image.height());
+    QApplication::exit(0);
+  });
+  QObject::connect(&window, &erwin::ui::MainWindow::load_failed, &window,
+                   [&](const QString& message) {
+                     std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
+                     if (screenshot_mode) QApplication::exit(1);
+                   });
+  window.show();
+  window.open(options.source);
+  return QApplication::exec();
+}

@@ -1,0 +1,100 @@
+// Level change on a large cloud: time from moving the level slider to the new frame on screen
+// (the widget's frameSwapped), in the real main window. Target: < 100 ms for 1M points.
+//
+//   xvfb-run -a -s "-screen 0 1600x1200x24" build/tests/bench_ui_level [points=1000000]
+#include <QApplication>
+#include <QElapsedTimer>
+#include <QEventLoop>
+#include <QSlider>
+#include <QSurfaceFormat>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+#include "erwin/npy.h"
+#include "erwin/ui/demo_scene.h"
+#include "erwin/ui/main_window.h"
+#include "erwin/ui/vtk_viewport.h"
+
+namespace {
+
+// Runs the event loop until `sender` emits `signal` (true) or `timeout_ms` pass (false).
+template <typename Sender, typename Signal>
+bool wait_for(Sender* sender, Signal signal, int timeout_ms) {
+  QEventLoop loop;
+  bool fired = false;
+  const auto connection = QObject::connect(sender, signal, &loop, [&] {
+    fired = true;
+    loop.quit();
+  });
+  QTimer::singleShot(timeout_ms, &loop, &QEventLoop::quit);
+  loop.exec();
+  QObject::disconnect(connection);
+  return fired;
+}
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QSurfaceFormat::setDefaultFormat(erwin::ui::VtkViewport::default_format());
+  QApplication app(argc, argv);
+  const int64_t count = argc > 1 ? std::atoll(argv[1]) : 1000000;
+
+  QTemporaryDir dir;
+  const QString path = dir.filePath("knot.npy");
+  erwin::save_npy(path.toStdString(), erwin::ui::demo_knot(count).pos);
+
+  erwin::ui::MainWindow window;
+  window.resize(1400, 900);
+  window.show();
+  QElapsedTimer load_timer;
+  load_timer.start();
+  QTimer::singleShot(0, &window, [&] { window.open(path); });
+  if (!wait_for(&window, &erwin::ui::MainWindow::scene_ready, 600000)) {
+    std::fprintf(stderr, "loading timed out\n");
+    return 1;
+  }
+  const double load_ms = load_timer.nsecsElapsed() / 1e6;
+  QSlider* slider = window.tree_panel()->level_slider();
+  const int max_level = slider->maximum();
+  std::printf("points %lld, levels 0..%d, load + tree %.0f ms, viewport %dx%d\n",
+              static_cast<long long>(count), max_level, load_ms, window.viewport()->width(),
+              window.viewport()->height());
+
+  // Warm up (first frame uploads the geometry).
+  erwin::ui::VtkViewport* viewport = window.viewport();
+  const auto swapped = &QOpenGLWidget::frameSwapped;
+  viewport->update();
+  wait_for(viewport, swapped, 30000);
+
+  std::vector<double> all;
+  std::printf("%6s %12s %12s\n", "level", "median ms", "max ms");
+  for (int level = 0; level <= max_level; ++level) {
+    std::vector<double> times;
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      // Move away and let that frame finish, then time the change back.
+      QTimer::singleShot(0, slider, [&] { slider->setValue(level == 0 ? 1 : 0); });
+      if (!wait_for(viewport, swapped, 30000)) return 1;
+      QElapsedTimer timer;
+      QTimer::singleShot(0, slider, [&] {
+        timer.start();
+        slider->setValue(level);
+      });
+      if (!wait_for(viewport, swapped, 30000)) return 1;
+      times.push_back(timer.nsecsElapsed() / 1e6);
+    }
+    all.insert(all.end(), times.begin(), times.end());
+    std::printf("%6d %12.1f %12.1f\n", level, median(times),
+                *std::max_element(times.begin(), times.end()));
+  }
+  std::printf("all levels: median %.1f ms, max %.1f ms (target < 100 ms)\n", median(all),
+              *std::max_element(all.begin(), all.end()));
+  return 0;
+}

@@ -1,0 +1,111 @@
+#pragma once
+// Erwin Studio's window: the VTK viewport with the ImGui overlay, the tree dock, menus (open,
+// recent files, demos, screenshot), drag-and-drop, and a status bar with the background job's
+// progress and a cancel button.
+#include <vtkSmartPointer.h>
+
+#include <QMainWindow>
+#include <QString>
+#include <memory>
+
+#include "erwin/ui/overlay_panels.h"
+#include "erwin/ui/point_scene.h"
+#include "erwin/ui/receptive_field_runner.h"
+#include "erwin/ui/scene_loader.h"
+#include "erwin/ui/tree_panel.h"
+
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QTimer;
+class vtkObject;
+class vtkRenderer;
+
+namespace erwin::ui {
+
+class ImGuiOverlay;
+class ReceptiveFieldPanel;
+class VtkViewport;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // A file path, kDemoKnot or kDemoMesh2d; loads in the background. On failure the current
+  // scene stays and an error dialog opens (or only load_failed, see set_error_dialogs).
+  void open(const QString& source);
+  void set_error_dialogs(bool enabled) { error_dialogs_ = enabled; }
+
+  void set_level(int level);
+  void set_view(TreeView view);
+  // Rebuilds the tree with this rotation angle (0: no rotated tree).
+  void set_rotation_angle(double degrees);
+
+  QImage screenshot(const QSize& pixels, bool with_overlay = true);
+
+  // What a click on point `node` does with the receptive field view on: computes its receptive
+  // field in the background (finished or failed are signalled).
+  void show_receptive_field(int64_t node);
+
+  const PointScene& scene() const { return scene_; }
+  TreePanel* tree_panel() const { return panel_; }
+  VtkViewport* viewport() const { return viewport_; }
+  ReceptiveFieldPanel* receptive_field_panel() const { return field_panel_; }
+  ReceptiveFieldRunner* receptive_field_runner() const { return field_runner_; }
+  SceneLoader* loader() const { return loader_; }
+  QString current_source() const { return source_; }
+
+ Q_SIGNALS:
+  void scene_ready();
+  void load_failed(QString message);
+  void receptive_field_shown(int64_t node);
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void build_menus();
+  void build_status_bar();
+  void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
+  void on_failed(const QString& source, const QString& message);
+  void apply_level(int level);
+  void apply_view();
+  void reset_camera();
+  void update_statistics();
+  void add_recent(const QString& path);
+  void refresh_recent_menu();
+  void pick_hovered();
+  void save_screenshot_dialog();
+  void build_receptive_field_dock();
+  void recompute_receptive_field();
+  void show_error(const QString& title, const QString& message);
+  // A left click (press and release without a drag) reaching VTK.
+  static void on_vtk_button(vtkObject* caller, unsigned long event, void* client, void*);
+  OverlayState overlay_state() const;
+
+  VtkViewport* viewport_;
+  std::unique_ptr<ImGuiOverlay> overlay_;
+  vtkSmartPointer<vtkRenderer> right_;  // second view of side-by-side mode
+  PointScene scene_;
+  SceneLoader* loader_;
+  TreePanel* panel_;
+  ReceptiveFieldPanel* field_panel_ = nullptr;
+  ReceptiveFieldRunner* field_runner_ = nullptr;
+  int64_t field_node_ = -1;
+  int press_position_[2] = {0, 0};
+  QMenu* recent_menu_ = nullptr;
+  QProgressBar* progress_ = nullptr;
+  QPushButton* cancel_ = nullptr;
+  QTimer* hover_timer_ = nullptr;
+  QString source_;
+  QString busy_text_;
+  int64_t hovered_ = -1;
+  double frame_ms_ = 0.0;
+  bool error_dialogs_ = true;
+};
+
+}  // namespace erwin::ui

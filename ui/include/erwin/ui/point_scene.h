@@ -1,0 +1,74 @@
+#pragma once
+// The VTK pipelines of the shown data: the points (or mesh) coloured by their ball at one level,
+// for the original and the rotated tree, plus the ball spheres, the pooled node positions (ball
+// centres) and the padding slots of that level. Owns no renderer: views add its props.
+#include <vtkSmartPointer.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "erwin/ui/point_set.h"
+#include "erwin/ui/scene_tree.h"
+
+class vtkActor;
+class vtkPolyData;
+class vtkProp;
+class vtkRenderer;
+class vtkUnsignedCharArray;
+
+namespace erwin::ui {
+
+class PointScene {
+ public:
+  PointScene();
+  ~PointScene();
+
+  // Replaces the data (GUI thread). Keeps the level when it is still valid.
+  void set_data(std::shared_ptr<const PointSet> points, std::shared_ptr<const SceneTree> tree);
+  bool has_data() const { return tree_ != nullptr; }
+  const PointSet& points() const { return *points_; }
+  const SceneTree& tree() const { return *tree_; }
+
+  void set_level(int64_t level);
+  int64_t level() const { return level_; }
+  void set_show_spheres(bool show);
+  void set_show_centres(bool show);
+  void set_show_padding(bool show);
+  // Overlay mode: points outside the rotated ball that holds `point` (at the current level) are
+  // dimmed, so the original-tree colours show which balls it straddles. -1 turns it off.
+  void set_straddle_point(int64_t point);
+  int64_t straddle_point() const { return straddle_point_; }
+
+  // Receptive field view: points coloured by membership (Erwin only, MPNN only, both, neither;
+  // `khop` may be undefined) instead of by ball, and `node` marked.
+  void set_receptive_field(int64_t node, const torch::Tensor& erwin, const torch::Tensor& khop);
+  void clear_receptive_field();
+  bool shows_receptive_field() const { return field_erwin_.defined(); }
+
+  // Adds the points of the original or rotated tree and the level's extras to `renderer`.
+  void add_to(vtkRenderer* renderer, bool rotated) const;
+  // The prop that holds the points of one tree (used for picking).
+  vtkActor* points_actor(bool rotated) const;
+
+  // Largest number of balls for which spheres are drawn (more would hide the points).
+  static constexpr int64_t kMaxSpheres = 65536;
+
+ private:
+  struct Layer;
+  void recolour();
+  void colour_receptive_field();
+  void update_level_props();
+
+  std::shared_ptr<const PointSet> points_;
+  std::shared_ptr<const SceneTree> tree_;
+  std::unique_ptr<Layer> original_, rotated_;
+  vtkSmartPointer<vtkPolyData> spheres_data_, centres_data_, padding_data_;
+  vtkSmartPointer<vtkPolyData> marker_data_;
+  vtkSmartPointer<vtkActor> spheres_, centres_, padding_, marker_;
+  torch::Tensor field_erwin_, field_khop_;
+  int64_t level_ = 0;
+  int64_t straddle_point_ = -1;
+  bool show_spheres_ = false, show_centres_ = false, show_padding_ = false;
+};
+
+}  // namespace erwin::ui

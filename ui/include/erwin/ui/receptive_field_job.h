@@ -1,0 +1,45 @@
+#pragma once
+// Fig. 5 of the paper in the studio: which points influence a clicked point's output after a
+// given number of Erwin blocks, next to the k-hop neighbourhood of an MPNN of the same depth.
+// Plain computation (no Qt); receptive_field_worker.h runs it off the GUI thread.
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "erwin/config.h"
+#include "erwin/receptive_field.h"
+
+namespace erwin::ui {
+
+// A randomly initialised Erwin that fits `points` points of dimension `dimension`: four levels,
+// balls of up to 64 nodes, strides 2, rotated trees at `angle_degrees` (0: none), no MPNN
+// embedding steps.
+ErwinConfig default_receptive_field_config(int64_t points, int64_t dimension, double angle_degrees);
+
+struct ReceptiveFieldRequest {
+  torch::Tensor pos;         // float32 [N, d]
+  int64_t node = 0;          // the clicked point
+  int64_t depth = 0;         // Erwin blocks run (clamped to the model's block count)
+  ErwinConfig config;        // the model's configuration
+  std::string checkpoint;    // load the weights (and config) from here when not empty
+  uint64_t seed = 0;         // initialisation and input features
+  bool compare_khop = true;  // also the MPNN k-hop neighbourhood, k = depth
+};
+
+struct ReceptiveFieldResult {
+  int64_t node = 0;
+  int64_t depth = 0;          // after clamping
+  int64_t block_count = 0;    // blocks the model has
+  torch::Tensor erwin;        // bool [N]
+  torch::Tensor khop;         // bool [N], undefined unless compare_khop
+  double graph_radius = 0.0;  // radius of the MPNN graph
+};
+
+// Empty optional when `progress` cancels. Throws std::invalid_argument / erwin::FormatError.
+std::optional<ReceptiveFieldResult> compute_receptive_field(const ReceptiveFieldRequest& request,
+                                                            const ProgressCallback& progress);
+
+}  // namespace erwin::ui

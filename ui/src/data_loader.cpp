@@ -1,0 +1,190 @@
+#include "erwin/ui/data_loader.h"
+
+#include <vtkAlgorithm.h>
+#include <vtkCallbackCommand.h>
+#include <vtkCellArray.h>
+#include <vtkDataSet.h>
+#include <vtkFloatArray.h>
+#include <vtkGenericDataObjectReader.h>
+#include <vtkGeometryFilter.h>
+#include <vtkNew.h>
+#include <vtkOBJReader.h>
+#include <vtkPointSet.h>
+#include <vtkPoints.h>
+#include <vtkPolyData.h>
+#include <vtkSTLReader.h>
+#include <vtkXMLPolyDataReader.h>
+#include <vtkXMLUnstructuredGridReader.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "erwin/point_io.h"
+
+namespace erwin::ui {
+namespace {
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+// VTK readers report problems through ErrorEvent/WarningEvent, not exceptions: collect them.
+struct ReaderErrors {
+  std::string text;
+  static void on_error(vtkObject*, unsigned long, void* client, void* message) {
+    auto* self = static_cast<ReaderErrors*>(client);
+    if (message && self->text.empty()) self->text = static_cast<const char*>(message);
+  }
+};
+
+vtkSmartPointer<vtkDataObject> run_reader(vtkAlgorithm* reader, const std::string& path) {
+  ReaderErrors errors;
+  vtkNew<vtkCallbackCommand> command;
+  command->SetCallback(&ReaderErrors::on_error);
+  command->SetClientData(&errors);
+  reader->AddObserver(vtkCommand::ErrorEvent, command);
+  reader->Update();
+  if (reader->GetErrorCode() != 0 || !errors.text.empty())
+    throw FormatError(path + ": the VTK reader failed" +
+                      (errors.text.empty() ? std::string() : ": " + errors.text));
+  return reader->GetOutputDataObject(0);
+}
+
+template <typename Reader>
+vtkSmartPointer<vtkDataObject> read_with(const std::string& path) {
+  vtkNew<Reader> reader;
+  reader->SetFileName(path.c_str());
+  return run_reader(reader, path);
+}
+
+vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
+  vtkNew<vtkGenericDataObjectReader> reader;
+  reader->SetFileName(path.c_str());
+  if (!reader->IsFilePolyData() && !reader->IsFileUnstructuredGrid() &&
+      !reader->IsFileStructuredGrid())
+    throw FormatError(path + ": not a legacy VTK file with points (polydata or grid)");
+  return run_reader(reader, path);
+}
+
+// Points of any VTK point set as float32 [N, 3].
+torch::Tensor positions_of(vtkPointSet* data, const std::string& path) {
+  vtkPoints* points = data ? data->GetPoints() : nullptr;
+  const vtkIdType count = points ? points->GetNumberOfPoints() : 0;
+  if (count == 0) throw FormatError(path + ": the file holds no points");
+  torch::Tensor pos = torch::empty({count, 3}, torch::kFloat32);
+  float* out = pos.data_ptr<float>();
+  double p[3];
+  for (vtkIdType i = 0; i < count; ++i) {
+    points->GetPoint(i, p);
+    for (int c = 0; c < 3; ++c) out[3 * i + c] = static_cast<float>(p[c]);
+  }
+  return pos;
+}
+
+// Cells of a mesh over the points of `data` (same point ids), or null for a bare cloud.
+vtkSmartPointer<vtkPolyData> surface_of(vtkDataObject* data) {
+  vtkSmartPointer<vtkPolyData> poly = vtkPolyData::SafeDownCast(data);
+  if (!poly) {
+    vtkNew<vtkGeometryFilter> filter;
+    filter->SetInputData(data);
+    filter->MergingOff();
+    filter->Update();
+    poly = filter->GetOutput();
+    // The surface must index the same points as the data set, or it cannot be coloured per point.
+    if (poly->GetNumberOfPoints() != vtkDataSet::SafeDownCast(data)->GetNumberOfPoints())
+      return nullptr;
+  }
+  if (poly->GetNumberOfPolys() + poly->GetNumberOfStrips() + poly->GetNumberOfLines() == 0)
+    return nullptr;
+  auto surface = vtkSmartPointer<vtkPolyData>::New();
+  surface->SetPolys(poly->GetPolys());
+  surface->SetStrips(poly->GetStrips());
+  surface->SetLines(poly->GetLines());
+  return surface;
+}
+
+PointSet from_vtk(vtkDataObject* data, const std::string& path) {
+  PointSet set;
+  set.pos = positions_of(vtkPointSet::SafeDownCast(data), path);
+  set.surface = surface_of(data);
+  return set;
+}
+
+// Drops a constant last coordinate (planar data is shown and partitioned as 2D).
+torch::Tensor planar_to_2d(const torch::Tensor& pos) {
+  if (pos.size(1) == 3 && pos.size(0) > 1 && (pos.select(1, 2) == pos[0][2]).all().item<bool>())
+    return pos.slice(1, 0, 2).contiguous();
+  return pos;
+}
+
+// Cells of point_io's triangles ([F, 3] vertex indices) as VTK polygons.
+vtkSmartPointer<vtkPolyData> triangles_of(const torch::Tensor& faces) {
+  const torch::Tensor ids = faces.to(torch::kInt64).contiguous();
+  const int64_t* index = ids.data_ptr<int64_t>();
+  auto polys = vtkSmartPointer<vtkCellArray>::New();
+  polys->AllocateExact(ids.size(0), ids.numel());
+  for (int64_t f = 0; f < ids.size(0); ++f) {
+    const vtkIdType cell[3] = {index[3 * f], index[3 * f + 1], index[3 * f + 2]};
+    polys->InsertNextCell(3, cell);
+  }
+  auto surface = vtkSmartPointer<vtkPolyData>::New();
+  surface->SetPolys(polys);
+  return surface;
+}
+
+// Point files (erwin/point_io.h); several clouds in one file are shown as one.
+PointSet from_point_file(const std::string& path) {
+  const PointCloud cloud = load_point_file(path);
+  return {"", cloud.positions, cloud.faces ? triangles_of(*cloud.faces) : nullptr};
+}
+
+using Loader = std::function<PointSet(const std::string&)>;
+
+const std::map<std::string, Loader>& loaders() {
+  static const std::map<std::string, Loader> table = {
+      {".obj", [](const std::string& p) { return from_vtk(read_with<vtkOBJReader>(p), p); }},
+      {".stl", [](const std::string& p) { return from_vtk(read_with<vtkSTLReader>(p), p); }},
+      {".vtp",
+       [](const std::string& p) { return from_vtk(read_with<vtkXMLPolyDataReader>(p), p); }},
+      {".vtu",
+       [](const std::string& p) {
+         return from_vtk(read_with<vtkXMLUnstructuredGridReader>(p), p);
+       }},
+      {".vtk", [](const std::string& p) { return from_vtk(read_legacy_vtk(p), p); }},
+      {".ply", from_point_file},
+      {".npy", from_point_file},
+      {".npz", from_point_file},
+      {".xyz", from_point_file},
+      {".csv", from_point_file},
+      {".txt", from_point_file},
+  };
+  return table;
+}
+
+}  // namespace
+
+PointSet load_point_set(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw FormatError(path + ": no such file");
+  const auto loader = loaders().find(extension_of(path));
+  if (loader == loaders().end())
+    throw FormatError(path + ": unknown file type '" + extension_of(path) + "'");
+  PointSet set = loader->second(path);
+  set.pos = set.pos.to(torch::kFloat32).contiguous();
+  validate_point_cloud(PointCloud{set.pos, {}, {}, {}, {}}, path);
+  set.pos = planar_to_2d(set.pos);
+  set.name = std::filesystem::path(path).filename().string();
+  return set;
+}
+
+std::vector<std::string> supported_patterns() {
+  std::vector<std::string> patterns;
+  for (const auto& [extension, loader] : loaders()) patterns.push_back("*" + extension);
+  return patterns;
+}
+
+}  // namespace erwin::ui

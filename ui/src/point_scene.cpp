@@ -1,0 +1,291 @@
+#include "erwin/ui/point_scene.h"
+
+#include <vtkActor.h>
+#include <vtkCellArray.h>
+#include <vtkFloatArray.h>
+#include <vtkGlyph3DMapper.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkPolyData.h>
+#include <vtkPolyDataMapper.h>
+#include <vtkProperty.h>
+#include <vtkRenderer.h>
+#include <vtkSphereSource.h>
+#include <vtkUnsignedCharArray.h>
+
+#include <cstring>
+
+#include "erwin/ui/ball_colours.h"
+
+namespace erwin::ui {
+namespace {
+
+vtkSmartPointer<vtkUnsignedCharArray> rgb_array(int64_t count, const char* name) {
+  auto colours = vtkSmartPointer<vtkUnsignedCharArray>::New();
+  colours->SetName(name);
+  colours->SetNumberOfComponents(3);
+  colours->SetNumberOfTuples(count);
+  return colours;
+}
+
+// One vertex cell per point, so that a cloud renders without building N cells of objects.
+vtkSmartPointer<vtkCellArray> vertex_cells(int64_t count) {
+  auto offsets = vtkSmartPointer<vtkIdTypeArray>::New();
+  auto connectivity = vtkSmartPointer<vtkIdTypeArray>::New();
+  offsets->SetNumberOfValues(count + 1);
+  connectivity->SetNumberOfValues(count);
+  for (vtkIdType i = 0; i < count; ++i) {
+    offsets->SetValue(i, i);
+    connectivity->SetValue(i, i);
+  }
+  offsets->SetValue(count, count);
+  auto cells = vtkSmartPointer<vtkCellArray>::New();
+  cells->SetData(offsets, connectivity);
+  return cells;
+}
+
+vtkSmartPointer<vtkPolyData> vertices(vtkPoints* points) {
+  auto data = vtkSmartPointer<vtkPolyData>::New();
+  data->SetPoints(points);
+  data->SetVerts(vertex_cells(points->GetNumberOfPoints()));
+  return data;
+}
+
+vtkSmartPointer<vtkActor> actor_for(vtkPolyDataMapper* mapper) {
+  mapper->SetScalarModeToUsePointData();
+  mapper->SetColorModeToDirectScalars();
+  auto actor = vtkSmartPointer<vtkActor>::New();
+  actor->SetMapper(mapper);
+  return actor;
+}
+
+// Points rows of `pos` selected by `index` as float [M, 3] VTK points.
+vtkSmartPointer<vtkPoints> rows(const torch::Tensor& pos, const torch::Tensor& index) {
+  return to_vtk_points(pos.index_select(0, index).contiguous());
+}
+
+}  // namespace
+
+struct PointScene::Layer {
+  vtkSmartPointer<vtkPolyData> data;
+  vtkSmartPointer<vtkUnsignedCharArray> colours;
+  vtkSmartPointer<vtkActor> actor;
+
+  Layer(const PointSet& set, vtkPoints* points) {
+    data = vtkSmartPointer<vtkPolyData>::New();
+    data->SetPoints(points);
+    if (set.surface) {
+      data->SetPolys(set.surface->GetPolys());
+      data->SetLines(set.surface->GetLines());
+      data->SetStrips(set.surface->GetStrips());
+    } else {
+      data->SetVerts(vertex_cells(points->GetNumberOfPoints()));
+    }
+    colours = rgb_array(points->GetNumberOfPoints(), "ball");
+    data->GetPointData()->SetScalars(colours);
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(data);
+    actor = actor_for(mapper);
+    actor->GetProperty()->SetPointSize(set.pos.size(0) > 200000 ? 2.0f : 3.0f);
+    actor->GetProperty()->SetAmbient(set.surface ? 0.35 : 1.0);
+    actor->GetProperty()->SetDiffuse(set.surface ? 0.65 : 0.0);
+  }
+
+  void colour(const torch::Tensor& order, int64_t level) {
+    colour_points_by_ball(order, level, colours->GetPointer(0));
+    colours->Modified();
+  }
+};
+
+PointScene::PointScene() {
+  spheres_data_ = vtkSmartPointer<vtkPolyData>::New();
+  vtkNew<vtkSphereSource> sphere;
+  sphere->SetRadius(1.0);
+  sphere->SetThetaResolution(20);
+  sphere->SetPhiResolution(14);
+  vtkNew<vtkGlyph3DMapper> glyphs;
+  glyphs->SetInputData(spheres_data_);
+  glyphs->SetSourceConnection(sphere->GetOutputPort());
+  glyphs->SetScaleArray("radius");
+  glyphs->SetScaleModeToScaleByMagnitude();
+  glyphs->SetScalarModeToUsePointData();
+  glyphs->SetColorModeToDirectScalars();
+  spheres_ = vtkSmartPointer<vtkActor>::New();
+  spheres_->SetMapper(glyphs);
+  spheres_->GetProperty()->SetOpacity(0.22);
+  spheres_->GetProperty()->BackfaceCullingOn();
+
+  centres_data_ = vtkSmartPointer<vtkPolyData>::New();
+  vtkNew<vtkPolyDataMapper> centres_mapper;
+  centres_mapper->SetInputData(centres_data_);
+  centres_ = actor_for(centres_mapper);
+  centres_->GetProperty()->SetPointSize(9.0f);
+  centres_->GetProperty()->SetRenderPointsAsSpheres(true);
+
+  padding_data_ = vtkSmartPointer<vtkPolyData>::New();
+  vtkNew<vtkPolyDataMapper> padding_mapper;
+  padding_mapper->SetInputData(padding_data_);
+  padding_mapper->ScalarVisibilityOff();
+  padding_ = vtkSmartPointer<vtkActor>::New();
+  padding_->SetMapper(padding_mapper);
+  padding_->GetProperty()->SetColor(0.05, 0.05, 0.05);
+  padding_->GetProperty()->SetPointSize(8.0f);
+  padding_->GetProperty()->SetRenderPointsAsSpheres(true);
+
+  marker_data_ = vtkSmartPointer<vtkPolyData>::New();
+  vtkNew<vtkPolyDataMapper> marker_mapper;
+  marker_mapper->SetInputData(marker_data_);
+  marker_mapper->ScalarVisibilityOff();
+  marker_ = vtkSmartPointer<vtkActor>::New();
+  marker_->SetMapper(marker_mapper);
+  marker_->GetProperty()->SetColor(1.0, 0.1, 0.1);
+  marker_->GetProperty()->SetPointSize(16.0f);
+  marker_->GetProperty()->SetRenderPointsAsSpheres(true);
+  marker_->VisibilityOff();
+  update_level_props();
+}
+
+PointScene::~PointScene() = default;
+
+void PointScene::set_data(std::shared_ptr<const PointSet> points,
+                          std::shared_ptr<const SceneTree> tree) {
+  points_ = std::move(points);
+  tree_ = std::move(tree);
+  const vtkSmartPointer<vtkPoints> vtk_points = to_vtk_points(points_->pos);
+  original_ = std::make_unique<Layer>(*points_, vtk_points);
+  rotated_ = tree_->has_rotation() ? std::make_unique<Layer>(*points_, vtk_points) : nullptr;
+
+  // Padding slots repeat a point of their leaf: mark where they are.
+  const torch::Tensor padding_index = tree_->tree.tree_idx.masked_select(~tree_->tree.tree_mask);
+  padding_data_->ShallowCopy(vertices(rows(points_->pos, padding_index)));
+
+  level_ = std::min(level_, tree_->max_level);
+  straddle_point_ = -1;
+  clear_receptive_field();
+  recolour();
+  update_level_props();
+}
+
+void PointScene::set_level(int64_t level) {
+  if (!tree_) return;
+  level_ = std::clamp<int64_t>(level, 0, tree_->max_level);
+  recolour();
+  update_level_props();
+}
+
+void PointScene::set_show_spheres(bool show) {
+  show_spheres_ = show;
+  update_level_props();
+}
+
+void PointScene::set_show_centres(bool show) {
+  show_centres_ = show;
+  update_level_props();
+}
+
+void PointScene::set_show_padding(bool show) {
+  show_padding_ = show;
+  update_level_props();
+}
+
+void PointScene::set_straddle_point(int64_t point) {
+  const bool valid = tree_ && tree_->has_rotation() && point < tree_->slots.numel();
+  straddle_point_ = valid ? point : -1;
+  recolour();
+}
+
+void PointScene::set_receptive_field(int64_t node, const torch::Tensor& erwin,
+                                     const torch::Tensor& khop) {
+  if (!tree_ || node < 0 || node >= points_->pos.size(0)) return;
+  field_erwin_ = erwin.to(torch::kBool).contiguous();
+  field_khop_ = khop.defined() ? khop.to(torch::kBool).contiguous() : torch::Tensor();
+  marker_data_->ShallowCopy(vertices(rows(points_->pos, torch::tensor({node}))));
+  marker_->VisibilityOn();
+  recolour();
+}
+
+void PointScene::clear_receptive_field() {
+  field_erwin_ = torch::Tensor();
+  field_khop_ = torch::Tensor();
+  marker_->VisibilityOff();
+  recolour();
+}
+
+void PointScene::colour_receptive_field() {
+  const bool* erwin = field_erwin_.data_ptr<bool>();
+  const bool* khop = field_khop_.defined() ? field_khop_.data_ptr<bool>() : nullptr;
+  static const std::uint8_t kColours[4][3] = {
+      {70, 72, 78}, {255, 160, 64}, {64, 160, 255}, {255, 255, 255}};  // -, Erwin, MPNN, both
+  for (Layer* layer : {original_.get(), rotated_.get()}) {
+    if (!layer) continue;
+    std::uint8_t* rgb = layer->colours->GetPointer(0);
+    for (int64_t i = 0; i < field_erwin_.numel(); ++i) {
+      const int kind = (erwin[i] ? 1 : 0) + (khop && khop[i] ? 2 : 0);
+      std::memcpy(rgb + 3 * i, kColours[kind], 3);
+    }
+    layer->colours->Modified();
+  }
+}
+
+void PointScene::recolour() {
+  if (!tree_) return;
+  if (field_erwin_.defined()) {
+    colour_receptive_field();
+    return;
+  }
+  original_->colour(tree_->slots, level_);
+  if (rotated_) rotated_->colour(tree_->rotated_slots, level_);
+  if (straddle_point_ < 0) return;
+  // Dim every point outside the chosen rotated ball towards light grey.
+  const int64_t straddle_ball = tree_->ball_of(straddle_point_, level_, true);
+  const int64_t* rotated = tree_->rotated_slots.data_ptr<int64_t>();
+  std::uint8_t* rgb = original_->colours->GetPointer(0);
+  for (int64_t i = 0; i < tree_->slots.numel(); ++i)
+    if ((rotated[i] >> level_) != straddle_ball)
+      for (int c = 0; c < 3; ++c)
+        rgb[3 * i + c] = static_cast<std::uint8_t>(200 + rgb[3 * i + c] / 10);
+}
+
+void PointScene::update_level_props() {
+  const bool ready = tree_ != nullptr;
+  const BallGeometry* geometry = ready ? &tree_->geometry[level_] : nullptr;
+  const int64_t balls = ready ? geometry->radii.size(0) : 0;
+
+  spheres_->SetVisibility(ready && show_spheres_ && level_ > 0 && balls <= kMaxSpheres);
+  centres_->SetVisibility(ready && show_centres_);
+  padding_->SetVisibility(ready && show_padding_);
+  if (!ready || !(show_spheres_ || show_centres_)) return;  // built only when shown
+
+  auto centres = vertices(to_vtk_points(geometry->centres.contiguous()));
+  auto colours = rgb_array(balls, "ball");
+  const torch::Tensor ids = torch::arange(balls, torch::kInt64);
+  colour_points_by_ball(ids, 0, colours->GetPointer(0));
+  centres->GetPointData()->SetScalars(colours);
+  centres_data_->ShallowCopy(centres);
+
+  auto spheres = vtkSmartPointer<vtkPolyData>::New();
+  spheres->SetPoints(centres->GetPoints());
+  auto radius = vtkSmartPointer<vtkFloatArray>::New();
+  radius->SetName("radius");
+  radius->SetNumberOfValues(balls);
+  std::memcpy(radius->GetPointer(0), geometry->radii.contiguous().data_ptr<float>(),
+              sizeof(float) * balls);
+  spheres->GetPointData()->AddArray(radius);
+  spheres->GetPointData()->SetScalars(colours);
+  spheres_data_->ShallowCopy(spheres);
+}
+
+void PointScene::add_to(vtkRenderer* renderer, bool rotated) const {
+  if (vtkActor* points = points_actor(rotated)) renderer->AddActor(points);
+  renderer->AddActor(spheres_);
+  renderer->AddActor(centres_);
+  renderer->AddActor(padding_);
+  renderer->AddActor(marker_);
+}
+
+vtkActor* PointScene::points_actor(bool rotated) const {
+  const Layer* layer = rotated ? rotated_.get() : original_.get();
+  return layer ? layer->actor.Get() : nullptr;
+}
+
+}  // namespace erwin::ui
