@@ -1,0 +1,184 @@
+#include "erwin/training/trainer.h"
+
+#include <stdexcept>
+
+#include "erwin/training/data_order.h"
+
+namespace erwin {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+const RunConfig& validated(const RunConfig& config) {
+  config.validate();
+  return config;
+}
+
+std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model,
+                                                    const OptimizerSettings& o) {
+  auto options = torch::optim::AdamWOptions(o.lr)
+                     .betas({o.beta1, o.beta2})
+                     .eps(o.eps)
+                     .weight_decay(o.weight_decay);
+  return std::make_unique<torch::optim::AdamW>(model.parameters(), options);
+}
+
+void set_lr(torch::optim::Optimizer& optimizer, double lr) {
+  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
+}
+
+}  // namespace
+
+Trainer::Trainer(RunConfig config, std::unique_ptr<TrainingTask> task)
+    : config_(validated(config)),
+      task_(std::move(task)),
+      device_(config_.device),
+      schedule_(config_.optimizer.lr, config_.schedule.warmup_steps, config_.steps,
+                config_.schedule.min_lr) {
+  if (!task_) throw std::invalid_argument("Trainer: task is null");
+  if (task_->train_size() < 1) throw std::invalid_argument("Trainer: the training split is empty");
+  task_->to(device_);
+  optimizer_ = make_optimizer(task_->model(), config_.optimizer);
+}
+
+void Trainer::resume_from(const std::string& checkpoint_path) {
+  // Read the configuration first, so that a mismatch leaves this trainer untouched.
+  const TrainingState saved = load_training_checkpoint(checkpoint_path);
+  if (saved.run_config.model.to_json() != config_.model.to_json())
+    throw std::invalid_argument(checkpoint_path +
+                                ": the checkpoint's model configuration differs from the run's");
+  load_training_checkpoint(checkpoint_path, &task_->model(), optimizer_.get());
+  task_->to(device_);
+  step_ = saved.step;
+  elapsed_seconds_ = saved.elapsed_seconds;
+  history_ = saved.history;
+  interval_loss_sum_ = 0;
+  interval_steps_ = interval_samples_ = 0;
+  interval_seconds_ = 0;
+}
+
+double Trainer::train_step() {
+  const auto start = Clock::now();
+  const auto indices =
+      batch_for_step(config_.seed, step_, task_->train_size(), config_.batch_size);
+  last_lr_ = schedule_.lr_at(step_);
+  set_lr(*optimizer_, last_lr_);
+  task_->model().train();
+  optimizer_->zero_grad();
+  const torch::Tensor loss = task_->train_loss(indices, step_seed(config_.seed, step_));
+  loss.backward();
+  if (config_.optimizer.max_grad_norm > 0)
+    torch::nn::utils::clip_grad_norm_(task_->model().parameters(),
+                                      config_.optimizer.max_grad_norm);
+  optimizer_->step();
+  const double value = loss.item<double>();
+  ++step_;
+  const double seconds = seconds_since(start);
+  elapsed_seconds_ += seconds;
+  interval_seconds_ += seconds;
+  interval_loss_sum_ += value;
+  ++interval_steps_;
+  interval_samples_ += static_cast<int64_t>(indices.size());
+  return value;
+}
+
+double Trainer::validate() {
+  const auto start = Clock::now();
+  torch::NoGradGuard no_grad;
+  task_->model().eval();
+  const int64_t size = task_->val_size();
+  int64_t batches = (size + config_.batch_size - 1) / config_.batch_size;
+  if (config_.val_batches > 0) batches = std::min(batches, config_.val_batches);
+  double weighted_sum = 0;
+  int64_t samples = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    std::vector<int64_t> indices;
+    for (int64_t i = b * config_.batch_size; i < std::min(size, (b + 1) * config_.batch_size); ++i)
+      indices.push_back(i);
+    weighted_sum += task_->val_loss(indices).item<double>() * static_cast<double>(indices.size());
+    samples += static_cast<int64_t>(indices.size());
+  }
+  task_->model().train();
+  elapsed_seconds_ += seconds_since(start);
+  if (samples == 0) throw std::invalid_argument("Trainer::validate: the validation split is empty");
+  return weighted_sum / static_cast<double>(samples);
+}
+
+void Trainer::record(std::optional<double> val_loss) {
+  MetricsRecord r;
+  r.step = step_;
+  r.train_loss = interval_steps_ > 0 ? interval_loss_sum_ / static_cast<double>(interval_steps_)
+                                     : (history_.empty() ? 0.0 : history_.back().train_loss);
+  r.val_loss = val_loss;
+  r.lr = last_lr_;
+  r.samples_per_second =
+      interval_seconds_ > 0 ? static_cast<double>(interval_samples_) / interval_seconds_ : 0.0;
+  r.elapsed_seconds = elapsed_seconds_;
+  history_.append(r);
+  interval_loss_sum_ = 0;
+  interval_steps_ = interval_samples_ = 0;
+  interval_seconds_ = 0;
+}
+
+bool Trainer::due(int64_t interval) const { return interval > 0 && step_ % interval == 0; }
+
+TrainingState Trainer::state() const {
+  TrainingState s;
+  s.run_config = config_;
+  s.schedule = schedule_;
+  s.step = step_;
+  s.seed = config_.seed;
+  s.elapsed_seconds = elapsed_seconds_;
+  s.history = history_;
+  return s;
+}
+
+void Trainer::save_checkpoint(const std::string& path) const {
+  save_training_checkpoint(path, state(), task_->model(), *optimizer_);
+}
+
+StopReason Trainer::run(RunControl* control, const TrainerCallbacks& callbacks) {
+  auto checkpoint = [&] {
+    if (config_.checkpoint_path.empty()) return;
+    save_checkpoint(config_.checkpoint_path);
+    if (callbacks.on_checkpoint) callbacks.on_checkpoint(config_.checkpoint_path);
+  };
+  while (step_ < config_.steps) {
+    if (control && (control->stop_requested() || !control->wait_while_paused())) {
+      if (interval_steps_ > 0) record(std::nullopt);
+      checkpoint();
+      return StopReason::Cancelled;
+    }
+    const double loss = train_step();
+    if (callbacks.on_step) {
+      TrainingProgress p;
+      p.step = step_;
+      p.total_steps = config_.steps;
+      p.loss = loss;
+      p.lr = last_lr_;
+      p.samples_per_second = static_cast<double>(interval_samples_) / interval_seconds_;
+      p.elapsed_seconds = elapsed_seconds_;
+      p.eta_seconds = interval_seconds_ / static_cast<double>(interval_steps_) *
+                      static_cast<double>(config_.steps - step_);
+      callbacks.on_step(p);
+    }
+    const bool validate_now = due(config_.val_interval) || step_ == config_.steps;
+    if (validate_now || due(config_.log_interval)) {
+      const std::optional<double> val =
+          validate_now && task_->val_size() > 0 && config_.val_interval > 0
+              ? std::optional<double>(validate())
+              : std::nullopt;
+      record(val);
+      if (callbacks.on_metrics) callbacks.on_metrics(history_.back());
+    }
+    if (due(config_.checkpoint_interval) && step_ < config_.steps) checkpoint();
+  }
+  checkpoint();
+  return StopReason::Finished;
+}
+
+}  // namespace erwin
