@@ -21,8 +21,7 @@ std::vector<int64_t> epoch_permutation(uint64_t seed, int64_t epoch, int64_t siz
   return order;
 }
 
-std::vector<int64_t> batch_for_step(uint64_t seed, int64_t step, int64_t size,
-                                    int64_t batch_size) {
+std::vector<int64_t> batch_for_step(uint64_t seed, int64_t step, int64_t size, int64_t batch_size) {
   if (size < 1) throw std::invalid_argument("batch_for_step: size must be at least 1");
   if (batch_size < 1) throw std::invalid_argument("batch_for_step: batch_size must be at least 1");
   if (step < 0) throw std::invalid_argument("batch_for_step: step must not be negative");

@@ -38,8 +38,8 @@ EagleModelImpl::EagleModelImpl(const ErwinConfig& config, int64_t node_types) {
   embedding_model = register_module(
       "embedding_model", torch::nn::Linear(kEagleStateChannels + node_types, config.c_in));
   main_model = register_module("main_model", ErwinTransformer(config));
-  pred_head = register_module("pred_head",
-                              torch::nn::Linear(config.c_hidden.front(), kEagleStateChannels));
+  pred_head =
+      register_module("pred_head", torch::nn::Linear(config.c_hidden.front(), kEagleStateChannels));
 }
 
 torch::Tensor EagleModelImpl::single_forward(const torch::Tensor& state,
@@ -69,7 +69,8 @@ EagleUnroll EagleModelImpl::unroll(const EagleWindow& w) {
     targets.push_back(truth - previous);
     increments.push_back(increment);
     // MeshGraphNet's boundary condition: inflow, wall and disabled nodes follow the data.
-    states.push_back(torch::where(w.boundary.select(1, t).unsqueeze(-1), truth, previous + increment));
+    states.push_back(
+        torch::where(w.boundary.select(1, t).unsqueeze(-1), truth, previous + increment));
   }
   return {torch::stack(states, 1), torch::stack(increments, 1), torch::stack(targets, 1)};
 }

@@ -1,8 +1,7 @@
 #pragma once
 // Typed reading of JSON objects for the training files: errors name the field.
-#include <nlohmann/json.hpp>
-
 #include <initializer_list>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 

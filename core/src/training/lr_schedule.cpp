@@ -40,7 +40,8 @@ WarmupCosineSchedule WarmupCosineSchedule::from_json(const std::string& json_tex
   detail::reject_unknown_keys(obj, {"base_lr", "warmup_steps", "total_steps", "min_lr"},
                               "schedule");
   for (const char* key : {"base_lr", "warmup_steps", "total_steps", "min_lr"})
-    if (!obj.contains(key)) throw std::invalid_argument(std::string("schedule.") + key + ": missing");
+    if (!obj.contains(key))
+      throw std::invalid_argument(std::string("schedule.") + key + ": missing");
   double base_lr = 0, min_lr = 0;
   int64_t warmup = 0, total = 0;
   detail::read_field(obj, "base_lr", "schedule", base_lr);

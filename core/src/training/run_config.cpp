@@ -40,8 +40,8 @@ void read_data(const nlohmann::json& obj, DataSettings& d) {
 }
 
 void read_optimizer(const nlohmann::json& obj, OptimizerSettings& o) {
-  detail::reject_unknown_keys(
-      obj, {"lr", "weight_decay", "beta1", "beta2", "eps", "max_grad_norm"}, "optimizer");
+  detail::reject_unknown_keys(obj, {"lr", "weight_decay", "beta1", "beta2", "eps", "max_grad_norm"},
+                              "optimizer");
   detail::read_field(obj, "lr", "optimizer", o.lr);
   detail::read_field(obj, "weight_decay", "optimizer", o.weight_decay);
   detail::read_field(obj, "beta1", "optimizer", o.beta1);
@@ -58,9 +58,8 @@ void read_schedule(const nlohmann::json& obj, ScheduleSettings& s) {
 
 void read_training(const nlohmann::json& obj, RunConfig& c) {
   detail::reject_unknown_keys(obj,
-                              {"batch_size", "steps", "log_interval", "val_interval",
-                               "val_batches", "checkpoint_interval", "checkpoint_path", "device",
-                               "seed"},
+                              {"batch_size", "steps", "log_interval", "val_interval", "val_batches",
+                               "checkpoint_interval", "checkpoint_path", "device", "seed"},
                               "training");
   detail::read_field(obj, "batch_size", "training", c.batch_size);
   detail::read_field(obj, "steps", "training", c.steps);
@@ -113,8 +112,8 @@ void RunConfig::validate() const {
 }
 
 RunConfig RunConfig::from_json(const std::string& json_text) {
-  const auto root = detail::require_object(detail::parse_json(json_text, "run config"),
-                                           "run config");
+  const auto root =
+      detail::require_object(detail::parse_json(json_text, "run config"), "run config");
   detail::reject_unknown_keys(
       root, {"name", "task", "data", "model", "optimizer", "schedule", "training"}, "run config");
   RunConfig c;
@@ -152,10 +151,14 @@ std::string RunConfig::to_json() const {
   nlohmann::json root;
   root["name"] = name;
   root["task"] = task_kind_name(task);
-  root["data"] = {{"root", data.root},       {"train_split", data.train_split},
-                  {"val_split", data.val_split}, {"window", data.window},
-                  {"val_window", data.val_window}, {"eval_start", data.eval_start},
-                  {"knn", data.knn},         {"fourier_sigma", data.fourier_sigma}};
+  root["data"] = {{"root", data.root},
+                  {"train_split", data.train_split},
+                  {"val_split", data.val_split},
+                  {"window", data.window},
+                  {"val_window", data.val_window},
+                  {"eval_start", data.eval_start},
+                  {"knn", data.knn},
+                  {"fourier_sigma", data.fourier_sigma}};
   root["model"] = nlohmann::json::parse(model.to_json());
   root["optimizer"] = {{"lr", optimizer.lr},       {"weight_decay", optimizer.weight_decay},
                        {"beta1", optimizer.beta1}, {"beta2", optimizer.beta2},

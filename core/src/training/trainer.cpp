@@ -63,8 +63,7 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
 
 double Trainer::train_step() {
   const auto start = Clock::now();
-  const auto indices =
-      batch_for_step(config_.seed, step_, task_->train_size(), config_.batch_size);
+  const auto indices = batch_for_step(config_.seed, step_, task_->train_size(), config_.batch_size);
   last_lr_ = schedule_.lr_at(step_);
   set_lr(*optimizer_, last_lr_);
   task_->model().train();
@@ -72,8 +71,7 @@ double Trainer::train_step() {
   const torch::Tensor loss = task_->train_loss(indices, step_seed(config_.seed, step_));
   loss.backward();
   if (config_.optimizer.max_grad_norm > 0)
-    torch::nn::utils::clip_grad_norm_(task_->model().parameters(),
-                                      config_.optimizer.max_grad_norm);
+    torch::nn::utils::clip_grad_norm_(task_->model().parameters(), config_.optimizer.max_grad_norm);
   optimizer_->step();
   const double value = loss.item<double>();
   ++step_;

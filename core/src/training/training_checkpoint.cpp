@@ -88,8 +88,8 @@ TrainingState load_training_checkpoint(const std::string& path, torch::nn::Modul
   } catch (const FormatError&) {
     throw;
   } catch (const c10::Error& e) {  // damaged zip, missing key, wrong type, other module
-    throw FormatError(path + ": cannot read the training checkpoint: " +
-                      e.what_without_backtrace());
+    throw FormatError(path +
+                      ": cannot read the training checkpoint: " + e.what_without_backtrace());
   } catch (const std::invalid_argument& e) {  // invalid JSON members
     throw FormatError(path + ": cannot read the training checkpoint: " + e.what());
   }

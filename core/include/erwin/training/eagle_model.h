@@ -17,12 +17,12 @@ constexpr int64_t kEagleStateChannels = 4;  // vx, vy, ps, pg
 
 // A batch of windows of T steps over N nodes (all node-wise tensors share dimension 0).
 struct EagleWindow {
-  torch::Tensor state;            // float [N, T, 4], normalised
-  torch::Tensor node_type_onehot; // float [N, T, K]
-  torch::Tensor positions;        // float [N, T, d]
-  torch::Tensor boundary;         // bool [N, T]: nodes reset to the true state at step t
+  torch::Tensor state;               // float [N, T, 4], normalised
+  torch::Tensor node_type_onehot;    // float [N, T, K]
+  torch::Tensor positions;           // float [N, T, d]
+  torch::Tensor boundary;            // bool [N, T]: nodes reset to the true state at step t
   std::vector<torch::Tensor> edges;  // T tensors int64 [2, E_t]
-  torch::Tensor batch_idx;        // int64 [N]
+  torch::Tensor batch_idx;           // int64 [N]
 };
 
 struct EagleUnroll {

@@ -13,7 +13,7 @@ TaskKind parse_task_kind(const std::string& name);  // "shapenet_car" | "eagle"
 std::string task_kind_name(TaskKind kind);
 
 struct DataSettings {
-  std::string root;                 // dataset folder (relative paths: to the working directory)
+  std::string root;  // dataset folder (relative paths: to the working directory)
   std::string train_split = "train";
   std::string val_split = "valid";  // ShapeNet-Car has no validation split: "test" (published)
   int64_t window = 6;               // EAGLE: steps per training window (published 6)

@@ -30,8 +30,8 @@ struct TrainingProgress {
 };
 
 struct TrainerCallbacks {
-  std::function<void(const TrainingProgress&)> on_step;   // after every step
-  std::function<void(const MetricsRecord&)> on_metrics;   // after every history record
+  std::function<void(const TrainingProgress&)> on_step;  // after every step
+  std::function<void(const MetricsRecord&)> on_metrics;  // after every history record
   std::function<void(const std::string& path)> on_checkpoint;
 };
 
