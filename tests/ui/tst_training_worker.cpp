@@ -51,7 +51,8 @@ class TestTrainingWorker : public QObject {
 
   void start(TrainingWorker* worker, const std::string& json) {
     QMetaObject::invokeMethod(worker, "start", Qt::QueuedConnection,
-                              Q_ARG(QString, QString::fromStdString(json)), Q_ARG(QString, QString()));
+                              Q_ARG(QString, QString::fromStdString(json)),
+                              Q_ARG(QString, QString()));
   }
 
  private Q_SLOTS:
