@@ -1,0 +1,192 @@
+// `erwin bench`: the published README benchmark (batch of 16 clouds, the README configuration)
+// as medians of forward and forward + backward passes, with peak CUDA memory.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <optional>
+
+#include "args.h"
+#include "cli_common.h"
+#include "commands.h"
+#include "erwin/model.h"
+#include "progress.h"
+
+#if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
+#include <c10/cuda/CUDACachingAllocator.h>
+#define ERWIN_CLI_PEAK_MEMORY 1
+#endif
+
+namespace erwin::cli {
+namespace {
+
+// The configuration of the published README's benchmark (mp_steps 0: no message passing).
+ErwinConfig readme_config() {
+  ErwinConfig config;
+  config.c_in = 32;
+  config.c_hidden = {32, 64, 128, 256, 512};
+  config.enc_num_heads = {2, 4, 8, 16, 32};
+  config.enc_depths = {2, 2, 2, 6, 2};
+  config.dec_num_heads = {4, 4, 8, 16};
+  config.dec_depths = {2, 2, 2, 2};
+  config.strides = {2, 2, 2, 2};
+  config.ball_sizes = {128, 128, 128, 128, 128};
+  config.dimensionality = 3;
+  config.mlp_ratio = 4;
+  config.rotate = 0;
+  config.mp_steps = 0;
+  return config;
+}
+
+ErwinInputs random_inputs(int64_t points, int64_t batch, const torch::Device& device) {
+  ErwinInputs inputs;
+  inputs.node_features = torch::randn({points * batch, 32}, device);
+  inputs.node_positions = torch::rand({points * batch, 3}, device);
+  inputs.batch_idx = torch::arange(batch, torch::TensorOptions(torch::kInt64).device(device))
+                         .repeat_interleave(points);
+  return inputs;
+}
+
+void reset_peak_memory(const torch::Device& device) {
+#ifdef ERWIN_CLI_PEAK_MEMORY
+  if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index());
+#else
+  (void)device;
+#endif
+}
+
+// Peak bytes allocated by tensors since the last reset; nullopt on the CPU.
+std::optional<double> peak_memory_mib(const torch::Device& device) {
+#ifdef ERWIN_CLI_PEAK_MEMORY
+  if (!device.is_cuda()) return std::nullopt;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(device.index());
+  const auto aggregate = static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE);
+  return static_cast<double>(stats.allocated_bytes[aggregate].peak) / (1024.0 * 1024.0);
+#else
+  (void)device;
+  return std::nullopt;
+#endif
+}
+
+struct Timing {
+  std::optional<double> median_ms;  // nullopt: out of memory
+  std::optional<double> peak_mib;
+};
+
+// Median wall time of `step` over `repeats` runs after `warmup` untimed ones.
+Timing time_step(const std::function<void()>& step, int64_t warmup, int64_t repeats,
+                 const torch::Device& device, ProgressBar& progress, int64_t& done) {
+  std::vector<double> times;
+  try {
+    for (int64_t i = 0; i < warmup; ++i) {
+      step();
+      progress.update(++done);
+    }
+    synchronize(device);
+    reset_peak_memory(device);
+    for (int64_t i = 0; i < repeats; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      step();
+      synchronize(device);
+      times.push_back(elapsed_ms(start));
+      progress.update(++done);
+    }
+  } catch (const c10::OutOfMemoryError&) {
+    return {std::nullopt, std::nullopt};
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return {times[times.size() / 2], peak_memory_mib(device)};
+}
+
+std::string format_ms(const std::optional<double>& value) {
+  if (!value) return "OOM";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1f", *value);
+  return text;
+}
+
+std::string format_mib(const std::optional<double>& value) {
+  if (!value) return "-";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0f", *value);
+  return text;
+}
+
+}  // namespace
+
+int run_bench(const Arguments& args) {
+  ArgParser parser(
+      "bench",
+      "Times the published README configuration (c_in 32, c_hidden 32 doubling, 5 levels, "
+      "ball size 128, no rotations, no message passing) on batches of random clouds: forward "
+      "(eval, no gradients) and forward + backward (train mode, loss mean(out^2)), medians in "
+      "ms, with peak CUDA memory. The tree is built inside each pass, as in the published "
+      "model. Default sizes: 1024..32768 points per cloud on CUDA, 1024,2048 on the CPU "
+      "(larger clouds take minutes there).");
+  parser.option("device", "cpu|cuda", "where to run", "cuda if available, else cpu")
+      .option("sizes", "list", "points per cloud")
+      .option("batch", "n", "clouds per batch", "16")
+      .option("repeats", "n", "timed passes per size", "10 on cuda, 3 on cpu")
+      .option("warmup", "n", "untimed passes per size", "2 on cuda, 1 on cpu");
+  if (!parser.parse(args)) return 0;
+
+  const torch::Device device =
+      parse_device(parser.has("device") ? parser.text("device")
+                                        : (torch::cuda::is_available() ? "cuda" : "cpu"));
+  const bool cuda = device.is_cuda();
+  const std::vector<int64_t> sizes =
+      parser.has("sizes") ? parser.integers("sizes")
+      : cuda              ? std::vector<int64_t>{1024, 2048, 4096, 8192, 16384, 32768}
+                          : std::vector<int64_t>{1024, 2048};
+  const int64_t batch = parser.integer("batch");
+  const int64_t repeats = parser.has("repeats") ? parser.integer("repeats") : (cuda ? 10 : 3);
+  const int64_t warmup = parser.has("warmup") ? parser.integer("warmup") : (cuda ? 2 : 1);
+  if (batch < 1 || repeats < 1 || warmup < 0)
+    throw UsageError("erwin bench: --batch and --repeats must be >= 1, --warmup >= 0");
+  if (!cuda && !parser.has("sizes"))
+    std::printf("note: on the CPU only sizes 1024,2048 by default (use --sizes for more)\n");
+
+  torch::manual_seed(0);
+  ErwinTransformer model(readme_config());
+  model->to(device);
+  std::printf("README configuration, batch %lld, %s, %lld warm-up + %lld timed passes\n",
+              static_cast<long long>(batch), device.str().c_str(), static_cast<long long>(warmup),
+              static_cast<long long>(repeats));
+
+  std::vector<std::string> rows;
+  for (const int64_t size : sizes) {
+    const ErwinInputs inputs = random_inputs(size, batch, device);
+    ProgressBar progress("n=" + std::to_string(size), 2 * (warmup + repeats));
+    int64_t done = 0;
+    const Timing forward = time_step(
+        [&] {
+          model->eval();
+          torch::NoGradGuard no_grad;
+          model->forward(inputs);
+        },
+        warmup, repeats, device, progress, done);
+    const Timing backward = time_step(
+        [&] {
+          model->train();
+          model->zero_grad();
+          model->forward(inputs).features.square().mean().backward();
+        },
+        warmup, repeats, device, progress, done);
+    progress.finish();
+    char row[160];
+    std::snprintf(row, sizeof row, "%10lld %12s %14s %12s %14s", static_cast<long long>(size),
+                  format_ms(forward.median_ms).c_str(), format_ms(backward.median_ms).c_str(),
+                  format_mib(forward.peak_mib).c_str(), format_mib(backward.peak_mib).c_str());
+    rows.emplace_back(row);
+  }
+
+  std::printf("\n%10s %12s %14s %12s %14s\n", "points", "fwd ms", "fwd+bwd ms", "fwd MiB",
+              "fwd+bwd MiB");
+  for (const auto& row : rows) std::printf("%s\n", row.c_str());
+#ifndef ERWIN_CLI_PEAK_MEMORY
+  if (cuda) std::printf("(peak memory: this build has no CUDA allocator headers)\n");
+#endif
+  return 0;
+}
+
+}  // namespace erwin::cli

@@ -1,0 +1,217 @@
+// The `erwin` command-line tool as a user runs it: real processes, files in a temporary
+// directory, outputs compared with the reference fixtures, and the errors a user can cause.
+#include <torch/version.h>
+
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "erwin/npy.h"
+#include "test_support.h"
+
+using erwin::test::reference_file;
+
+namespace {
+
+struct Run {
+  int exit_code = -1;
+  bool crashed = false;
+  QString out, err;
+};
+
+Run run_erwin(const QStringList& args) {
+  QProcess process;
+  process.start(QStringLiteral(ERWIN_CLI_PATH), args);
+  Run run;
+  if (!process.waitForFinished(600000)) {
+    process.kill();
+    run.crashed = true;
+    return run;
+  }
+  run.crashed = process.exitStatus() != QProcess::NormalExit;
+  run.exit_code = process.exitCode();
+  run.out = QString::fromLocal8Bit(process.readAllStandardOutput());
+  run.err = QString::fromLocal8Bit(process.readAllStandardError());
+  return run;
+}
+
+QString describe(const Run& run) {
+  return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(run.exit_code).arg(run.out, run.err);
+}
+
+#define REQUIRE_SUCCESS(run) \
+  QVERIFY2(!(run).crashed && (run).exit_code == 0, qPrintable(describe(run)))
+
+// A clean failure: a normal exit with a non-zero code and a message on stderr naming `needle`.
+#define REQUIRE_FAILURE_NAMING(run, needle)                                            \
+  do {                                                                                 \
+    QVERIFY2(!(run).crashed && (run).exit_code != 0, qPrintable(describe(run)));       \
+    QVERIFY2((run).err.contains(needle),                                               \
+             qPrintable(QString("stderr lacks '%1'\n%2").arg(needle, describe(run)))); \
+  } while (0)
+
+QString q(const std::string& text) { return QString::fromStdString(text); }
+
+// Entries of `entries` (int64) in consecutive balls of `ball_size`, each sorted.
+std::vector<std::vector<int64_t>> sorted_balls(const torch::Tensor& entries, int64_t ball_size) {
+  const torch::Tensor flat = entries.contiguous();
+  const int64_t* p = flat.data_ptr<int64_t>();
+  std::vector<std::vector<int64_t>> balls(flat.numel() / ball_size);
+  for (size_t b = 0; b < balls.size(); ++b) {
+    balls[b].assign(p + b * ball_size, p + (b + 1) * ball_size);
+    std::sort(balls[b].begin(), balls[b].end());
+  }
+  return balls;
+}
+
+void write_text(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+}  // namespace
+
+class CliTest : public QObject {
+  Q_OBJECT
+
+ private:
+  QTemporaryDir dir_;
+  std::string path(const std::string& name) const { return dir_.filePath(q(name)).toStdString(); }
+
+  // C.json from the fixture's __meta__.config, as the user would extract it.
+  std::string write_config(const erwin::NpzArchive& archive) const {
+    const std::string config = path("C.json");
+    write_text(config, nlohmann::json::parse(archive.meta_json()).at("config").dump());
+    return config;
+  }
+
+  void check_forward(bool train) {
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const auto archive = erwin::NpzArchive::load(fixture);
+    const std::string output = path(train ? "O_train.npy" : "O_eval.npy");
+    QStringList args{"forward",   "--config", q(write_config(archive)),
+                     "--weights", q(fixture), "--input",
+                     q(fixture),  "--output", q(output)};
+    if (train) args << "--train";
+    const Run run = run_erwin(args);
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("ms"), qPrintable(run.out));
+    const torch::Tensor ours = erwin::load_npy(output);
+    const torch::Tensor expected = archive.get(train ? "output_train" : "output_eval");
+    QCOMPARE(ours.sizes().vec(), expected.sizes().vec());
+    const double difference = (ours - expected).abs().max().item<double>();
+    QVERIFY2(difference < 1e-4, qPrintable(QString("max |difference| %1").arg(difference)));
+  }
+
+ private Q_SLOTS:
+  void initTestCase() { QVERIFY(dir_.isValid()); }
+
+  void info_prints_versions() {
+    const Run run = run_erwin({"info"});
+    REQUIRE_SUCCESS(run);
+    const QString libtorch = QString("LibTorch %1.%2.%3")
+                                 .arg(TORCH_VERSION_MAJOR)
+                                 .arg(TORCH_VERSION_MINOR)
+                                 .arg(TORCH_VERSION_PATCH);
+    QVERIFY2(run.out.contains(libtorch), qPrintable(run.out));
+    QVERIFY2(run.out.contains("CUDA available"), qPrintable(run.out));
+  }
+
+  void help_for_every_command() {
+    const Run top = run_erwin({"--help"});
+    REQUIRE_SUCCESS(top);
+    for (const char* command : {"info", "tree", "forward", "bench", "demo"}) {
+      QVERIFY2(top.out.contains(command), qPrintable(top.out));
+      const Run run = run_erwin({command, "--help"});
+      REQUIRE_SUCCESS(run);
+      QVERIFY2(run.out.contains(QString("usage: erwin %1").arg(command)), qPrintable(run.out));
+    }
+  }
+
+  void tree_matches_fixture() {
+    const std::string fixture = reference_file("balltree_3d.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const std::string output = path("T.npz");
+    const Run run = run_erwin({"tree", "--input", q(fixture), "--strides", "2,2,2", "--ball-sizes",
+                               "32,32,16,16", "--angle", "45", "--output", q(output)});
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("built in"), qPrintable(run.out));
+
+    const auto ours = erwin::NpzArchive::load(output);
+    const auto reference = erwin::NpzArchive::load(fixture);
+    QCOMPARE(sorted_balls(ours.get("tree_idx"), 32), sorted_balls(reference.get("tree_idx"), 32));
+    QCOMPARE(ours.get("tree_mask").sum().item<int64_t>(),
+             reference.get("tree_mask").sum().item<int64_t>());
+    // Rotated level 0 holds slots: compare the points they stand for (reference README).
+    const auto rotated_points = [](const erwin::NpzArchive& a) {
+      return a.get("tree_idx").index({a.get("tree_idx_rot.0")});
+    };
+    QCOMPARE(sorted_balls(rotated_points(ours), 32), sorted_balls(rotated_points(reference), 32));
+    const std::vector<int64_t> ball_sizes{32, 32, 16, 16};
+    for (size_t level = 1; level < ball_sizes.size(); ++level) {
+      const std::string member = "tree_idx_rot." + std::to_string(level);
+      QCOMPARE(sorted_balls(ours.get(member), ball_sizes[level]),
+               sorted_balls(reference.get(member), ball_sizes[level]));
+    }
+  }
+
+  void forward_eval_matches_fixture() { check_forward(false); }
+  void forward_train_matches_fixture() { check_forward(true); }
+
+  void missing_input_file_is_named() {
+    const std::string missing = path("no-such-cloud.npz");
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input", q(missing)}), q(missing));
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const auto archive = erwin::NpzArchive::load(fixture);
+    REQUIRE_FAILURE_NAMING(
+        run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(missing),
+                   "--input", q(fixture), "--output", q(path("O.npy"))}),
+        q(missing));
+  }
+
+  void truncated_npz_is_named() {
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    std::ifstream in(fixture, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    const std::string truncated = path("truncated.npz");
+    write_text(truncated, bytes.substr(0, bytes.size() / 2));
+    const auto archive = erwin::NpzArchive::load(fixture);
+    REQUIRE_FAILURE_NAMING(
+        run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(fixture),
+                   "--input", q(truncated), "--output", q(path("O.npy"))}),
+        q(truncated));
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input", q(truncated)}), q(truncated));
+  }
+
+  void input_without_required_member_is_named() {
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const auto archive = erwin::NpzArchive::load(fixture);
+    const std::string input = path("no_features.npz");
+    erwin::save_npz(input, {{"node_positions", archive.get("node_positions")},
+                            {"batch_idx", archive.get("batch_idx")}});
+    REQUIRE_FAILURE_NAMING(
+        run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(fixture),
+                   "--input", q(input), "--output", q(path("O.npy"))}),
+        "node_features");
+  }
+
+  void bad_arguments_exit_with_usage_error() {
+    const Run unknown = run_erwin({"tree", "--input", "x.npz", "--bogus", "1"});
+    REQUIRE_FAILURE_NAMING(unknown, "--bogus");
+    QCOMPARE(unknown.exit_code, 2);
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input"}), "--input");
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input", "x.npz", "--strides", "2,two"}),
+                           "--strides");
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree"}), "--input");
+    REQUIRE_FAILURE_NAMING(run_erwin({"no-such-command"}), "no-such-command");
+  }
+};
+
+QTEST_APPLESS_MAIN(CliTest)
+#include "tst_cli.moc"
