@@ -15,6 +15,14 @@ namespace {
 
 using Partitioner = void (*)(const std::vector<tree::PartitionJob>&);
 
+// A partitioner, and whether rotated levels stop splitting at their balls. The published
+// algorithm splits them further (SPEC §2), which only reorders nodes inside balls, so the fast
+// builder skips those splits; the baseline keeps them.
+struct Builder {
+  Partitioner partition;
+  bool rotated_stop_at_balls;
+};
+
 torch::Tensor cpu_contiguous(const torch::Tensor& t, const char* name) {
   if (!t.defined()) throw std::invalid_argument(std::string(name) + ": undefined tensor");
   return t.to(torch::kCPU).contiguous();
@@ -104,7 +112,7 @@ std::vector<std::vector<float>> rotated_level_positions(const torch::Tensor& pos
 }
 
 void build_rotated_trees(const torch::Tensor& pos, const tree::CloudLayout& layout,
-                         const RotationOptions& options, Partitioner partition, BallTree& tree) {
+                         const RotationOptions& options, const Builder& builder, BallTree& tree) {
   const int dim = layout.dim;
   const std::vector<std::vector<float>> levels = rotated_level_positions(pos, tree, options, dim);
   std::vector<tree::PartitionJob> jobs(levels.size());
@@ -116,15 +124,18 @@ void build_rotated_trees(const torch::Tensor& pos, const tree::CloudLayout& layo
     job.coords = levels[level].data();
     job.dim = dim;
     job.out_index = tree.tree_idx_rot.back().data_ptr<int64_t>();
-    const int depth = tree::rotated_partition_depth(layout.total_slots, options.ball_sizes[level]);
+    const int64_t ball = options.ball_sizes[level];
+    const int published_depth = tree::rotated_partition_depth(layout.total_slots, ball);
     for (size_t b = 0; b < layout.num_clouds(); ++b) {
       const int64_t offset = layout.slot_offset[b] / divisor;
       const int64_t count = layout.slot_count[b] / divisor;
+      const int depth =
+          builder.rotated_stop_at_balls ? tree::log2_exact(count / ball) : published_depth;
       job.segments.push_back({offset, count, offset, count, depth});
     }
     if (level + 1 < levels.size()) divisor *= options.strides[level];
   }
-  partition(jobs);
+  builder.partition(jobs);
 }
 
 BallTree to_device(BallTree tree, const torch::Device& device) {
@@ -136,25 +147,28 @@ BallTree to_device(BallTree tree, const torch::Device& device) {
 }
 
 BallTree build(const torch::Tensor& pos, const torch::Tensor& batch_idx,
-               const RotationOptions* options, Partitioner partition) {
+               const RotationOptions* options, const Builder& builder) {
   const torch::Tensor points = cpu_contiguous(pos, "pos");
   const tree::CloudLayout layout = tree::validate_and_layout(points, batch_idx);
   if (options) validate_options(*options, layout);
-  BallTree tree = build_tree(points, layout, partition);
+  BallTree tree = build_tree(points, layout, builder.partition);
   if (options && options->angle_degrees != 0.0)
-    build_rotated_trees(points, layout, *options, partition, tree);
+    build_rotated_trees(points, layout, *options, builder, tree);
   return to_device(std::move(tree), pos.device());
 }
+
+constexpr Builder kFast{tree::partition_parallel, true};
+constexpr Builder kPublished{tree::partition_recursive, false};
 
 }  // namespace
 
 BallTree build_balltree(const torch::Tensor& pos, const torch::Tensor& batch_idx) {
-  return build(pos, batch_idx, nullptr, tree::partition_parallel);
+  return build(pos, batch_idx, nullptr, kFast);
 }
 
 BallTree build_balltree_with_rotations(const torch::Tensor& pos, const torch::Tensor& batch_idx,
                                        const RotationOptions& options) {
-  return build(pos, batch_idx, &options, tree::partition_parallel);
+  return build(pos, batch_idx, &options, kFast);
 }
 
 torch::Tensor inverse_permutation(const torch::Tensor& perm) {
@@ -178,13 +192,13 @@ torch::Tensor inverse_permutation(const torch::Tensor& perm) {
 namespace reference {
 
 BallTree build_balltree_recursive(const torch::Tensor& pos, const torch::Tensor& batch_idx) {
-  return build(pos, batch_idx, nullptr, tree::partition_recursive);
+  return build(pos, batch_idx, nullptr, kPublished);
 }
 
 BallTree build_balltree_with_rotations_recursive(const torch::Tensor& pos,
                                                  const torch::Tensor& batch_idx,
                                                  const RotationOptions& options) {
-  return build(pos, batch_idx, &options, tree::partition_recursive);
+  return build(pos, batch_idx, &options, kPublished);
 }
 
 }  // namespace reference

@@ -34,7 +34,9 @@ struct RotationOptions {
 
 BallTree build_balltree(const torch::Tensor& pos, const torch::Tensor& batch_idx);
 
-// Tree plus rotated trees per level (SPEC §2). With angle 0, tree_idx_rot is empty.
+// Tree plus rotated trees per level (SPEC §2). With angle 0, tree_idx_rot is empty. The balls of
+// every rotated level are the published ones; the order of the nodes inside a ball is unspecified
+// (the published algorithm splits further than the balls, which only reorders them).
 // The options are validated in both cases: len(strides) = len(ball_sizes) - 1, every stride and
 // ball size must divide the node count of every cloud at its level (a ball may not be larger
 // than a cloud).
