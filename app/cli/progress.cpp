@@ -28,6 +28,7 @@ ProgressBar::~ProgressBar() {
 
 void ProgressBar::update(int64_t done, const std::string& note) {
   done = std::clamp<int64_t>(done, 0, total_);
+  last_done_ = done;
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%.1f s", elapsed_ms(start_) / 1000.0);
   const std::string suffix = std::to_string(done) + "/" + std::to_string(total_) + "  " + seconds +
@@ -43,7 +44,8 @@ void ProgressBar::update(int64_t done, const std::string& note) {
 }
 
 void ProgressBar::finish(const std::string& note) {
-  update(total_, note);
+  // Plain lines: no second "n/n" line when the last update already said so.
+  if (terminal_ || last_done_ != total_ || !note.empty()) update(total_, note);
   if (terminal_) std::cout << std::endl;
   finished_ = true;
 }

@@ -20,6 +20,7 @@ class ProgressBar {
   int64_t total_;
   bool terminal_;
   bool finished_ = false;
+  int64_t last_done_ = -1;
   std::chrono::steady_clock::time_point start_;
 };
 
