@@ -213,7 +213,7 @@ class TestTrainingRuns : public QObject {
       config.data.root = root;
       config.data.val_split = "train";
       config.data.eval_start = 4;
-      config.steps = 2;
+      config.steps = 30;  // at least the warm-up; one step is taken
       config.checkpoint_path.clear();
       Trainer trainer = make_trainer(config);
       QVERIFY(std::isfinite(trainer.train_step()));

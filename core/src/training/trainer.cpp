@@ -51,8 +51,8 @@ void Trainer::resume_from(const std::string& checkpoint_path) {
   if (saved.run_config.model.to_json() != config_.model.to_json())
     throw std::invalid_argument(checkpoint_path +
                                 ": the checkpoint's model configuration differs from the run's");
-  load_training_checkpoint(checkpoint_path, &task_->model(), optimizer_.get());
-  task_->to(device_);
+  // The optimiser moments must land on the parameters' device.
+  load_training_checkpoint(checkpoint_path, &task_->model(), optimizer_.get(), device_);
   step_ = saved.step;
   elapsed_seconds_ = saved.elapsed_seconds;
   history_ = saved.history;

@@ -61,10 +61,11 @@ void save_training_checkpoint(const std::string& path, const TrainingState& stat
 }
 
 TrainingState load_training_checkpoint(const std::string& path, torch::nn::Module* model,
-                                       torch::optim::Optimizer* optimizer) {
+                                       torch::optim::Optimizer* optimizer,
+                                       std::optional<torch::Device> device) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, device);
     if (read_string(archive, "format") != kFormat || read_int(archive, "version") != kVersion)
       throw FormatError(path + ": not an erwin training checkpoint (format/version)");
     TrainingState state;

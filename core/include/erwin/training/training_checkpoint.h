@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "erwin/training/lr_schedule.h"
@@ -33,10 +34,12 @@ void save_training_checkpoint(const std::string& path, const TrainingState& stat
                               const torch::optim::Optimizer& optimizer);
 
 // Reads the state, and the weights into `model` / the moments into `optimizer` where given (they
-// must have the structure of the saved ones). erwin::FormatError naming `path` when the file is
-// not a training checkpoint or is damaged.
+// must have the structure of the saved ones); their tensors are placed on `device` (the saved
+// device when absent). erwin::FormatError naming `path` when the file is not a training
+// checkpoint or is damaged.
 TrainingState load_training_checkpoint(const std::string& path, torch::nn::Module* model = nullptr,
-                                       torch::optim::Optimizer* optimizer = nullptr);
+                                       torch::optim::Optimizer* optimizer = nullptr,
+                                       std::optional<torch::Device> device = std::nullopt);
 
 // True when `path` holds a training checkpoint of this format (false for any other file).
 bool is_training_checkpoint(const std::string& path);
