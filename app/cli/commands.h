@@ -17,6 +17,7 @@ int run_bench(const Arguments& args);
 int run_demo(const Arguments& args);
 #ifdef ERWIN_HAVE_DATASETS
 int run_generate(const Arguments& args);
+int run_train(const Arguments& args);
 #endif
 
 }  // namespace erwin::cli

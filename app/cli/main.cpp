@@ -29,6 +29,7 @@ const std::vector<Command>& commands() {
       {"demo", "tree and forward pass of a small random model on a synthetic cloud", run_demo},
 #ifdef ERWIN_HAVE_DATASETS
       {"generate", "write a synthetic EAGLE-, ShapeNet-Car- or MD-like data set", run_generate},
+      {"train", "train a run configuration (JSON) with checkpoints and resume", run_train},
 #endif
   };
   return table;
