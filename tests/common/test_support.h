@@ -8,6 +8,9 @@
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <vector>
+
+#include "erwin/npy.h"
 
 namespace erwin::test {
 
@@ -37,6 +40,23 @@ inline void expect_invalid_argument(const std::function<void()>& action,
   }
   QFAIL(qPrintable(QString("accepted, expected std::invalid_argument naming '%1'")
                        .arg(QString::fromStdString(needle))));
+}
+
+// Expects `action` to throw erwin::FormatError whose message contains every fragment
+// (the file, the member or line, the field).
+inline void expect_format_error(const std::function<void()>& action,
+                                const std::vector<std::string>& fragments) {
+  try {
+    action();
+  } catch (const erwin::FormatError& e) {
+    const std::string message = e.what();
+    for (const std::string& fragment : fragments)
+      QVERIFY2(message.find(fragment) != std::string::npos,
+               qPrintable(QString("'%1' does not mention '%2'")
+                              .arg(QString::fromStdString(message), QString::fromStdString(fragment))));
+    return;
+  }
+  QFAIL("expected erwin::FormatError");
 }
 
 }  // namespace erwin::test

@@ -15,6 +15,8 @@
 #include "erwin/npy.h"
 #include "test_support.h"
 
+using erwin::test::expect_format_error;
+
 namespace {
 
 std::string read_bytes(const std::string& path) {
@@ -117,22 +119,6 @@ std::string npy_image(const std::string& header, const std::string& data, int ma
 }
 
 // Runs `action`, which must throw erwin::FormatError whose message contains every fragment.
-void expect_format_error(const std::function<void()>& action,
-                         const std::vector<std::string>& fragments) {
-  try {
-    action();
-  } catch (const erwin::FormatError& e) {
-    const std::string message = e.what();
-    for (const std::string& fragment : fragments)
-      QVERIFY2(
-          message.find(fragment) != std::string::npos,
-          qPrintable(QString("'%1' does not mention '%2'")
-                         .arg(QString::fromStdString(message), QString::fromStdString(fragment))));
-    return;
-  }
-  QFAIL("expected erwin::FormatError");
-}
-
 torch::Tensor sample(torch::ScalarType type, const std::vector<int64_t>& shape) {
   torch::manual_seed(7);
   auto values = torch::randn(shape, torch::kDouble) * 50;

@@ -11,6 +11,8 @@
 #include "erwin/point_io.h"
 #include "test_support.h"
 
+using erwin::test::expect_format_error;
+
 namespace {
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -22,22 +24,6 @@ void append_binary(std::string& out, T value) {
   char raw[sizeof(T)];
   std::memcpy(raw, &value, sizeof(T));
   out.append(raw, sizeof(T));
-}
-
-void expect_format_error(const std::function<void()>& action,
-                         const std::vector<std::string>& fragments) {
-  try {
-    action();
-  } catch (const erwin::FormatError& e) {
-    const std::string message = e.what();
-    for (const std::string& fragment : fragments)
-      QVERIFY2(
-          message.find(fragment) != std::string::npos,
-          qPrintable(QString("'%1' does not mention '%2'")
-                         .arg(QString::fromStdString(message), QString::fromStdString(fragment))));
-    return;
-  }
-  QFAIL("expected erwin::FormatError");
 }
 
 const char* const kAsciiPly =
