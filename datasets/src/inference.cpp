@@ -37,7 +37,7 @@ EagleRollout eagle_rollout(EagleModel& model, const std::string& root, const std
   if (steps < 1) throw std::invalid_argument("eagle_rollout: steps must be at least 1");
   EagleOptions options;
   options.window = steps + 1;
-  options.cache = false;
+  options.cache = true;  // only this simulation is read; it also provides the triangles
   EagleDataset dataset = EagleDataset::open(root, split, options);
   if (simulation < 0 || simulation >= dataset.size())
     throw std::invalid_argument("eagle_rollout: simulation " + std::to_string(simulation) +
@@ -56,6 +56,7 @@ EagleRollout eagle_rollout(EagleModel& model, const std::string& root, const std
   r.start = start;
   r.positions = batch.node_positions.cpu().transpose(0, 1).contiguous();
   r.node_type = batch.node_type.cpu().t().contiguous();
+  r.triangles = dataset.simulation(simulation).triangles.slice(0, start, start + steps + 1).clone();
   r.predicted = predicted.transpose(0, 1).contiguous();
   r.truth = truth.transpose(0, 1).contiguous();
   r.rmse_velocity = per_step_rmse(predicted, truth, {0, 1});

@@ -1,7 +1,6 @@
 #include "erwin/datasets/md_polymer.h"
 
 #include <ATen/CPUGeneratorImpl.h>
-#include <hdf5.h>
 
 #include <algorithm>
 #include <cmath>
@@ -9,52 +8,16 @@
 
 #include "checks.h"
 #include "erwin/atomic_file.h"
+#include "hdf5_support.h"
 
 namespace erwin::datasets {
 
+using detail::H5Handle;
 using detail::Kind;
+using detail::read_dataset;
+using detail::silence_hdf5;
 
 namespace {
-
-// Closes an HDF5 identifier when it goes out of scope.
-class H5Handle {
- public:
-  H5Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
-  ~H5Handle() {
-    if (id_ >= 0) close_(id_);
-  }
-  H5Handle(const H5Handle&) = delete;
-  H5Handle& operator=(const H5Handle&) = delete;
-  hid_t get() const { return id_; }
-  bool valid() const { return id_ >= 0; }
-
- private:
-  hid_t id_;
-  herr_t (*close_)(hid_t);
-};
-
-// HDF5 prints its error stack by default; errors are reported as FormatError instead.
-void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
-
-torch::Tensor read_dataset(hid_t dataset, const std::string& path, const std::string& name) {
-  const H5Handle type(H5Dget_type(dataset), H5Tclose);
-  const H5Handle space(H5Dget_space(dataset), H5Sclose);
-  const int rank = H5Sget_simple_extent_ndims(space.get());
-  if (!type.valid() || rank < 0) detail::format_error(path, name, "unreadable dataset header");
-  std::vector<hsize_t> dims(rank);
-  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  const std::vector<int64_t> shape(dims.begin(), dims.end());
-
-  const H5T_class_t type_class = H5Tget_class(type.get());
-  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT)
-    detail::format_error(path, name, "expected integer or floating data");
-  const bool integer = type_class == H5T_INTEGER;
-  torch::Tensor tensor = torch::empty(shape, integer ? torch::kInt64 : torch::kFloat);
-  const hid_t memory_type = integer ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;
-  if (H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data_ptr()) < 0)
-    detail::format_error(path, name, "reading the data failed (truncated file?)");
-  return tensor;
-}
 
 torch::Tensor checked_array(const std::string& path, const std::string& name, Kind kind,
                             const std::vector<int64_t>& shape) {
@@ -80,33 +43,11 @@ torch::Tensor load_h5_array(const std::string& path, const std::string& name) {
 
 void save_h5_array(const std::string& path, const std::string& name, const torch::Tensor& tensor) {
   silence_hdf5();
-  const torch::Tensor data = tensor.contiguous().cpu();
-  hid_t file_type = 0, memory_type = 0;
-  switch (data.scalar_type()) {
-    case torch::kInt64:
-      file_type = H5T_STD_I64LE, memory_type = H5T_NATIVE_INT64;
-      break;
-    case torch::kFloat:
-      file_type = H5T_IEEE_F32LE, memory_type = H5T_NATIVE_FLOAT;
-      break;
-    case torch::kDouble:
-      file_type = H5T_IEEE_F64LE, memory_type = H5T_NATIVE_DOUBLE;
-      break;
-    default:
-      throw std::invalid_argument("save_h5_array: int64, float32 or float64 tensors only");
-  }
   write_file_atomically(path, [&](const std::string& temp_path) {
     const H5Handle file(H5Fcreate(temp_path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT),
                         H5Fclose);
-    const std::vector<hsize_t> dims(data.sizes().begin(), data.sizes().end());
-    const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
-                         H5Sclose);
-    const H5Handle dataset(H5Dcreate2(file.get(), name.c_str(), file_type, space.get(), H5P_DEFAULT,
-                                      H5P_DEFAULT, H5P_DEFAULT),
-                           H5Dclose);
-    if (!dataset.valid() ||
-        H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0)
-      throw std::runtime_error(path + ": writing HDF5 dataset '" + name + "' failed");
+    if (!file.valid()) throw std::runtime_error(path + ": cannot create the HDF5 file");
+    detail::write_dataset(file.get(), name, tensor, path);
   });
 }
 

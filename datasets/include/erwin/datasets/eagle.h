@@ -24,6 +24,7 @@ enum EagleNodeType : int64_t {
 };
 constexpr int64_t kEagleNodeClasses = 9;
 constexpr int64_t kEagleStateSize = 4;  // vx, vy, ps, pg
+inline constexpr const char* kEagleStateNames[kEagleStateSize] = {"vx", "vy", "ps", "pg"};
 
 // SPEC §4: state (vx, vy, ps, pg) -> (state - mean) / std, and back; tensors [..., 4].
 torch::Tensor eagle_normalise(const torch::Tensor& state);
@@ -72,10 +73,11 @@ class EagleDataset {
   const std::vector<std::string>& folders() const { return folders_; }
   Split split() const { return split_; }
   const EagleOptions& options() const { return options_; }
+  // Simulation `index` as stored; with options.cache off, valid until the next read.
+  const EagleSimulation& simulation(int64_t index);
 
  private:
   EagleDataset(std::vector<std::string> folders, Split split, EagleOptions options);
-  const EagleSimulation& simulation(int64_t index);
 
   std::vector<std::string> folders_;
   Split split_;

@@ -23,10 +23,12 @@ struct EagleRollout {
   int64_t start = 0;            // simulation frame of step 0
   torch::Tensor positions;      // float [T, N, 2]
   torch::Tensor node_type;      // int64 [T, N]
+  torch::Tensor triangles;      // int64 [T, F, 3]: the mesh of each frame (it changes over time)
   torch::Tensor predicted;      // float [T, N, 4] (vx, vy, ps, pg); step 0 is the true state
   torch::Tensor truth;          // float [T, N, 4]
   torch::Tensor rmse_velocity;  // float [T]: per_step_rmse over (vx, vy); 0 at step 0
   torch::Tensor rmse_pressure;  // float [T]: per_step_rmse over (ps, pg)
+  std::string checkpoint;       // the model's training checkpoint, when known (for exports)
 };
 
 // Rolls `model` out autoregressively for `steps` steps from frame `start` of simulation
@@ -42,6 +44,7 @@ struct ShapenetPrediction {
   torch::Tensor predicted;  // float [N] pressure
   torch::Tensor truth;      // float [N] pressure
   double mse = 0;           // mean squared pressure error (the published denormalised MSE)
+  std::string checkpoint;   // the model's training checkpoint, when known (for exports)
 };
 
 ShapenetPrediction predict_shapenet_car(ShapenetCarModel& model, const ShapenetCarDataset& dataset,

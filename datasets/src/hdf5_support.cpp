@@ -1,0 +1,156 @@
+#include "hdf5_support.h"
+
+#include <stdexcept>
+#include <vector>
+
+#include "checks.h"
+
+namespace erwin::datasets::detail {
+
+namespace {
+
+void write_scalar_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                            hid_t file_type, hid_t memory_type, const void* value,
+                            const std::string& path) {
+  const H5Handle space(H5Screate(H5S_SCALAR), H5Sclose);
+  const H5Handle attribute(H5Acreate_by_name(file, object_name.c_str(), name.c_str(), file_type,
+                                             space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                           H5Aclose);
+  if (!attribute.valid() || H5Awrite(attribute.get(), memory_type, value) < 0)
+    throw std::runtime_error(path + ": writing HDF5 attribute '" + object_name + "@" + name +
+                             "' failed");
+}
+
+// The attribute, checked to be a single value of `expected` class.
+H5Handle open_scalar_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                               H5T_class_t expected, const std::string& path) {
+  const std::string field = object_name + "@" + name;
+  if (H5Aexists_by_name(file, object_name.c_str(), name.c_str(), H5P_DEFAULT) <= 0)
+    format_error(path, field, "attribute missing");
+  H5Handle attribute(
+      H5Aopen_by_name(file, object_name.c_str(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
+  const H5Handle type(H5Aget_type(attribute.get()), H5Tclose);
+  const H5Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  if (!type.valid() || !space.valid()) format_error(path, field, "unreadable attribute");
+  if (H5Tget_class(type.get()) != expected || H5Sget_simple_extent_npoints(space.get()) != 1)
+    format_error(
+        path, field,
+        std::string("expected a single ") + (expected == H5T_INTEGER ? "integer"
+                                             : expected == H5T_FLOAT ? "floating-point number"
+                                                                     : "string"));
+  return attribute;
+}
+
+template <typename T>
+T read_number(hid_t file, const std::string& object_name, const std::string& name,
+              H5T_class_t type_class, hid_t memory_type, const std::string& path) {
+  const H5Handle attribute = open_scalar_attribute(file, object_name, name, type_class, path);
+  T value{};
+  if (H5Aread(attribute.get(), memory_type, &value) < 0)
+    format_error(path, object_name + "@" + name, "reading the attribute failed");
+  return value;
+}
+
+}  // namespace
+
+void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+torch::Tensor read_dataset(hid_t dataset, const std::string& path, const std::string& name) {
+  const H5Handle type(H5Dget_type(dataset), H5Tclose);
+  const H5Handle space(H5Dget_space(dataset), H5Sclose);
+  const int rank = H5Sget_simple_extent_ndims(space.get());
+  if (!type.valid() || rank < 0) format_error(path, name, "unreadable dataset header");
+  std::vector<hsize_t> dims(rank);
+  H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
+  const std::vector<int64_t> shape(dims.begin(), dims.end());
+
+  const H5T_class_t type_class = H5Tget_class(type.get());
+  if (type_class != H5T_INTEGER && type_class != H5T_FLOAT)
+    format_error(path, name, "expected integer or floating data");
+  const bool integer = type_class == H5T_INTEGER;
+  torch::Tensor tensor = torch::empty(shape, integer ? torch::kInt64 : torch::kFloat);
+  const hid_t memory_type = integer ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;
+  if (H5Dread(dataset, memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, tensor.data_ptr()) < 0)
+    format_error(path, name, "reading the data failed (truncated file?)");
+  return tensor;
+}
+
+void write_dataset(hid_t location, const std::string& name, const torch::Tensor& tensor,
+                   const std::string& path) {
+  const torch::Tensor data = tensor.contiguous().cpu();
+  hid_t file_type = 0, memory_type = 0;
+  switch (data.scalar_type()) {
+    case torch::kInt64:
+      file_type = H5T_STD_I64LE, memory_type = H5T_NATIVE_INT64;
+      break;
+    case torch::kFloat:
+      file_type = H5T_IEEE_F32LE, memory_type = H5T_NATIVE_FLOAT;
+      break;
+    case torch::kDouble:
+      file_type = H5T_IEEE_F64LE, memory_type = H5T_NATIVE_DOUBLE;
+      break;
+    default:
+      throw std::invalid_argument(path + ": dataset '" + name +
+                                  "': int64, float32 or float64 tensors only");
+  }
+  const std::vector<hsize_t> dims(data.sizes().begin(), data.sizes().end());
+  const H5Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr),
+                       H5Sclose);
+  const H5Handle dataset(H5Dcreate2(location, name.c_str(), file_type, space.get(), H5P_DEFAULT,
+                                    H5P_DEFAULT, H5P_DEFAULT),
+                         H5Dclose);
+  if (!dataset.valid() ||
+      H5Dwrite(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data_ptr()) < 0)
+    throw std::runtime_error(path + ": writing HDF5 dataset '" + name + "' failed");
+}
+
+void create_group(hid_t file, const std::string& name, const std::string& path) {
+  const H5Handle group(H5Gcreate2(file, name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                       H5Gclose);
+  if (!group.valid())
+    throw std::runtime_error(path + ": creating HDF5 group '" + name + "' failed");
+}
+
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     int64_t value, const std::string& path) {
+  write_scalar_attribute(file, object_name, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value, path);
+}
+
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     double value, const std::string& path) {
+  write_scalar_attribute(file, object_name, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value, path);
+}
+
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     const std::string& value, const std::string& path) {
+  // A fixed-length string; HDF5 has no zero-length one, so "" is stored as one NUL.
+  const std::string stored = value.empty() ? std::string(1, '\0') : value;
+  const H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(type.get(), stored.size());
+  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
+  write_scalar_attribute(file, object_name, name, type.get(), type.get(), stored.data(), path);
+}
+
+int64_t read_int_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                           const std::string& path) {
+  return read_number<int64_t>(file, object_name, name, H5T_INTEGER, H5T_NATIVE_INT64, path);
+}
+
+double read_double_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                             const std::string& path) {
+  return read_number<double>(file, object_name, name, H5T_FLOAT, H5T_NATIVE_DOUBLE, path);
+}
+
+std::string read_string_attribute(hid_t file, const std::string& object_name,
+                                  const std::string& name, const std::string& path) {
+  const H5Handle attribute = open_scalar_attribute(file, object_name, name, H5T_STRING, path);
+  const H5Handle type(H5Aget_type(attribute.get()), H5Tclose);
+  if (H5Tis_variable_str(type.get()) != 0)
+    format_error(path, object_name + "@" + name, "expected a fixed-length string");
+  std::string value(H5Tget_size(type.get()), '\0');
+  if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
+    format_error(path, object_name + "@" + name, "reading the attribute failed");
+  return value.substr(0, value.find('\0'));
+}
+
+}  // namespace erwin::datasets::detail

@@ -1,0 +1,61 @@
+#pragma once
+// HDF5 C API helpers shared by the readers and writers of datasets/: scoped identifiers and
+// whole-dataset reads and writes of tensors, with errors naming the file and the dataset.
+#include <hdf5.h>
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <string>
+
+namespace erwin::datasets::detail {
+
+// Closes an HDF5 identifier when it goes out of scope.
+class H5Handle {
+ public:
+  H5Handle(hid_t id, herr_t (*close)(hid_t)) : id_(id), close_(close) {}
+  ~H5Handle() {
+    if (id_ >= 0) close_(id_);
+  }
+  H5Handle(const H5Handle&) = delete;
+  H5Handle& operator=(const H5Handle&) = delete;
+  H5Handle(H5Handle&& other) noexcept : id_(other.id_), close_(other.close_) { other.id_ = -1; }
+  hid_t get() const { return id_; }
+  bool valid() const { return id_ >= 0; }
+
+ private:
+  hid_t id_;
+  herr_t (*close_)(hid_t);
+};
+
+// HDF5 prints its error stack by default; errors are reported as exceptions instead.
+void silence_hdf5();
+
+// The whole dataset as int64 (integer data) or float32 (floating data); FormatError naming
+// `path` and `name` otherwise or when the read fails.
+torch::Tensor read_dataset(hid_t dataset, const std::string& path, const std::string& name);
+
+// Creates dataset `name` under `location` holding `tensor` (int64, float32 or float64, stored
+// little-endian); std::runtime_error naming `path` and `name` when HDF5 fails.
+void write_dataset(hid_t location, const std::string& name, const torch::Tensor& tensor,
+                   const std::string& path);
+
+// Creates group `name` (an absolute path whose parent exists); std::runtime_error naming `path`.
+void create_group(hid_t file, const std::string& name, const std::string& path);
+
+// Scalar attributes of the object `object_name` (a group or dataset) of `file`. The readers
+// throw FormatError naming `path` and `object_name@name` when the attribute is missing or of
+// another type; the writers std::runtime_error naming `path`.
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     int64_t value, const std::string& path);
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     double value, const std::string& path);
+void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                     const std::string& value, const std::string& path);
+int64_t read_int_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                           const std::string& path);
+double read_double_attribute(hid_t file, const std::string& object_name, const std::string& name,
+                             const std::string& path);
+std::string read_string_attribute(hid_t file, const std::string& object_name,
+                                  const std::string& name, const std::string& path);
+
+}  // namespace erwin::datasets::detail
