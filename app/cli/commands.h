@@ -18,6 +18,8 @@ int run_demo(const Arguments& args);
 #ifdef ERWIN_HAVE_DATASETS
 int run_generate(const Arguments& args);
 int run_train(const Arguments& args);
+int run_rollout(const Arguments& args);
+int run_predict(const Arguments& args);
 #endif
 
 }  // namespace erwin::cli

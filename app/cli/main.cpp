@@ -30,6 +30,8 @@ const std::vector<Command>& commands() {
 #ifdef ERWIN_HAVE_DATASETS
       {"generate", "write a synthetic EAGLE-, ShapeNet-Car- or MD-like data set", run_generate},
       {"train", "train a run configuration (JSON) with checkpoints and resume", run_train},
+      {"rollout", "roll out an EAGLE checkpoint, RMSE per step, HDF5/ParaView", run_rollout},
+      {"predict", "ShapeNet-Car checkpoint on one car, MSE, HDF5/ParaView", run_predict},
 #endif
   };
   return table;
