@@ -2,6 +2,7 @@
 // directory, outputs compared with the reference fixtures, and the errors a user can cause.
 #include <torch/version.h>
 
+#include <QFileInfo>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QTest>
@@ -199,6 +200,47 @@ class CliTest : public QObject {
         run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(fixture),
                    "--input", q(input), "--output", q(path("O.npy"))}),
         "node_features");
+  }
+
+  // generate -> train (one step of a small model) -> rollout with both exports.
+  void rollout_of_a_trained_checkpoint_is_exported() {
+    if (!run_erwin({"--help"}).out.contains("rollout")) QSKIP("erwin built without datasets/");
+    const std::string data = path("eagle"), checkpoint = path("eagle.ckpt");
+    REQUIRE_SUCCESS(run_erwin({"generate", "--dataset", "eagle", "--output", q(data)}));
+    nlohmann::json config = nlohmann::json::parse(
+        std::ifstream(erwin::test::source_dir() + "/resources/configs/eagle_smoke.json"));
+    config["model"].update({{"c_hidden", {16, 32}},
+                            {"ball_sizes", {32, 32}},
+                            {"enc_num_heads", {2, 4}},
+                            {"enc_depths", {1, 1}},
+                            {"dec_num_heads", {2}},
+                            {"dec_depths", {1}},
+                            {"strides", {2}},
+                            {"mp_steps", 1}});
+    config["schedule"]["warmup_steps"] = 0;
+    config["training"].update({{"steps", 1}, {"val_interval", 0}, {"checkpoint_interval", 0}});
+    write_text(path("tiny.json"), config.dump());
+    REQUIRE_SUCCESS(run_erwin({"train", "--config", q(path("tiny.json")), "--data", q(data),
+                               "--checkpoint", q(checkpoint)}));
+
+    const Run run = run_erwin({"rollout", "--checkpoint", q(checkpoint), "--data", q(data),
+                               "--start", "3", "--steps", "2", "--output", q(path("r/out.h5")),
+                               "--pvd", q(path("r/pv/out.pvd"))});
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("rmse_velocity") && run.out.contains("wrote"), qPrintable(run.out));
+    QVERIFY(QFileInfo(q(path("r/out.h5"))).size() > 0);
+    for (const char* frame : {"3", "4", "5"})
+      QVERIFY(QFileInfo(q(path("r/pv/out_000") + frame + ".vtu")).size() > 0);
+    std::ifstream pvd(path("r/pv/out.pvd"));
+    const std::string collection((std::istreambuf_iterator<char>(pvd)), {});
+    QVERIFY2(collection.find("file=\"out_0005.vtu\"") != std::string::npos, collection.c_str());
+
+    const Run bad_pvd = run_erwin(
+        {"rollout", "--checkpoint", q(checkpoint), "--data", q(data), "--pvd", q(path("out.vtu"))});
+    REQUIRE_FAILURE_NAMING(bad_pvd, "--pvd");
+    QCOMPARE(bad_pvd.exit_code, 2);
+    REQUIRE_FAILURE_NAMING(run_erwin({"predict", "--checkpoint", q(checkpoint), "--data", q(data)}),
+                           "expected shapenet_car");
   }
 
   void bad_arguments_exit_with_usage_error() {
