@@ -3,8 +3,8 @@
 // (UInt64 headers, little-endian) and a collection (.pvd) of such files over time.
 #include <torch/torch.h>
 
+#include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace erwin::datasets::detail {
