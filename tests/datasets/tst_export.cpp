@@ -35,24 +35,6 @@ RunConfig smoke_config(const std::string& file) {
   return RunConfig::from_json_file(erwin::test::source_dir() + "/resources/configs/" + file);
 }
 
-struct PvdEntry {
-  double timestep;
-  QString file;
-};
-
-std::vector<PvdEntry> read_pvd(const std::string& path) {
-  QFile file(QString::fromStdString(path));
-  if (!file.open(QIODevice::ReadOnly)) return {};
-  QXmlStreamReader xml(&file);
-  std::vector<PvdEntry> entries;
-  while (!xml.atEnd())
-    if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("DataSet"))
-      entries.push_back({xml.attributes().value("timestep").toDouble(),
-                         xml.attributes().value("file").toString()});
-  if (xml.hasError()) return {};
-  return entries;
-}
-
 std::vector<std::string> directory_entries(const std::string& directory) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator(directory))
@@ -72,6 +54,24 @@ std::string error_of(const std::function<void()>& action) {
 }
 
 #ifdef ERWIN_TEST_WITH_VTK
+struct PvdEntry {
+  double timestep;
+  QString file;
+};
+
+std::vector<PvdEntry> read_pvd(const std::string& path) {
+  QFile file(QString::fromStdString(path));
+  if (!file.open(QIODevice::ReadOnly)) return {};
+  QXmlStreamReader xml(&file);
+  std::vector<PvdEntry> entries;
+  while (!xml.atEnd())
+    if (xml.readNext() == QXmlStreamReader::StartElement && xml.name() == QLatin1String("DataSet"))
+      entries.push_back({xml.attributes().value("timestep").toDouble(),
+                         xml.attributes().value("file").toString()});
+  if (xml.hasError()) return {};
+  return entries;
+}
+
 vtkSmartPointer<vtkUnstructuredGrid> read_vtu(const std::string& path) {
   vtkNew<vtkXMLUnstructuredGridReader> reader;
   reader->SetFileName(path.c_str());
