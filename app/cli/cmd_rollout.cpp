@@ -34,6 +34,7 @@ int run_rollout(const Arguments& args) {
               parser.text("split").c_str(), static_cast<long long>(parser.integer("start")),
               static_cast<long long>(parser.integer("start") + steps),
               parser.text("device").c_str());
+  std::fflush(stdout);  // before the long step, also when stdout is a pipe
   const auto start = std::chrono::steady_clock::now();
   datasets::EagleRollout rollout =
       datasets::eagle_rollout(model, parser.text("data"), parser.text("split"),
