@@ -6,9 +6,11 @@
 #include <QSurfaceFormat>
 #include <QTimer>
 #include <cstdio>
+#include <stdexcept>
 
 #include "erwin/ui/main_window.h"
 #include "erwin/ui/vtk_viewport.h"
+#include "learning_session.h"
 
 namespace {
 
@@ -19,6 +21,7 @@ struct Options {
   int level = -1;
   double rotate = 45.0;
   erwin::ui::TreeView view = erwin::ui::TreeView::Original;
+  LearningOptions learning;  // --train, --rollout, ...
   bool spheres = false, centres = false, padding = false;
 };
 
@@ -45,6 +48,7 @@ Options parse(const QApplication& app) {
       {"centres", "Draw the pooled nodes (ball centres) of the level."},
       {"padding", "Mark the padding slots."},
   });
+  add_learning_options(parser);
   parser.process(app);
   Options options;
   if (!parser.positionalArguments().isEmpty())
@@ -72,6 +76,11 @@ Options parse(const QApplication& app) {
   options.spheres = parser.isSet("spheres");
   options.centres = parser.isSet("centres");
   options.padding = parser.isSet("padding");
+  try {
+    options.learning = read_learning_options(parser);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
   return options;
 }
 
@@ -95,10 +104,9 @@ int main(int argc, char** argv) {
 
   const bool screenshot_mode = !options.screenshot.isEmpty();
   window.set_error_dialogs(!screenshot_mode);
-  QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
-    if (options.level >= 0) window.set_level(options.level);
-    if (!screenshot_mode) return;
-    const QImage image = window.screenshot(options.size);
+  const auto write_screenshot = [&] {
+    const QImage image =
+        options.learning.whole_window ? window.grab().toImage() : window.screenshot(options.size);
     if (image.isNull() || !image.save(options.screenshot, "PNG")) {
       std::fprintf(stderr, "erwin-studio: could not write %s\n", qPrintable(options.screenshot));
       QApplication::exit(1);
@@ -107,13 +115,27 @@ int main(int argc, char** argv) {
     std::printf("wrote %s (%dx%d)\n", qPrintable(options.screenshot), image.width(),
                 image.height());
     QApplication::exit(0);
+  };
+  QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
+    if (options.level >= 0) window.set_level(options.level);
+    if (screenshot_mode) write_screenshot();
   });
-  QObject::connect(&window, &erwin::ui::MainWindow::load_failed, &window,
-                   [&](const QString& message) {
-                     std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
-                     if (screenshot_mode) QApplication::exit(1);
-                   });
+  const auto report_failure = [&](const QString& message) {
+    std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
+    if (screenshot_mode) QApplication::exit(1);
+  };
+  QObject::connect(&window, &erwin::ui::MainWindow::load_failed, &window, report_failure);
+  if (options.learning.whole_window) window.resize(options.size);
   window.show();
-  window.open(options.source);
+  if (!options.learning.any()) {
+    window.open(options.source);
+  } else {
+    start_learning_session(
+        window, options.learning,
+        [&] {
+          if (screenshot_mode) write_screenshot();
+        },
+        report_failure);
+  }
   return QApplication::exec();
 }

@@ -73,7 +73,8 @@ QRectF CurvePlot::data_bounds() const {
   if (x1 - x0 < 1e-12) x0 -= 0.5, x1 += 0.5;
   if (y1 - y0 < 1e-12) y0 -= 0.5, y1 += 0.5;
   const double pad = 0.05 * (y1 - y0);
-  return QRectF(QPointF(x0, y0 - pad), QPointF(x1, y1 + pad));
+  const double bottom = y0 >= 0 && !log_y_ ? std::max(0.0, y0 - pad) : y0 - pad;
+  return QRectF(QPointF(x0, bottom), QPointF(x1, y1 + pad));
 }
 
 void CurvePlot::paintEvent(QPaintEvent*) {

@@ -28,6 +28,7 @@
 #include "erwin/ui/imgui_overlay.h"
 #include "erwin/ui/point_picking.h"
 #include "erwin/ui/receptive_field_panel.h"
+#include "erwin/ui/rollout_player.h"
 #include "erwin/ui/vtk_viewport.h"
 
 namespace erwin::ui {
@@ -115,6 +116,7 @@ MainWindow::MainWindow(QWidget* parent)
   dock->raise();
   build_menus();
   build_status_bar();
+  build_learning_docks();
   resize(1400, 900);
 }
 
@@ -285,6 +287,7 @@ void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreeP
   // A rebuild (new angle) keeps the points' storage, the camera and the title.
   const bool new_points =
       !scene_.has_data() || scene_.points().pos.data_ptr() != points->pos.data_ptr();
+  player_->set_shown(false);  // a loaded file shows in the tree views
   scene_.set_data(std::move(points), std::move(tree));
   panel_->set_tree(&scene_.tree());
   scene_.set_level(panel_->level());
@@ -399,7 +402,7 @@ OverlayState MainWindow::overlay_state() const {
   OverlayState state;
   state.busy_text = busy_text_.toStdString();
   state.frame_ms = frame_ms_;
-  if (!scene_.has_data()) return state;
+  if (!scene_.has_data() || player_->shown()) return state;
   state.tree = &scene_.tree();
   state.positions = scene_.points().pos.data_ptr<float>();
   state.dimension = scene_.points().pos.size(1);

@@ -167,6 +167,7 @@ QWidget* TrainingPanel::build_progress_group() {
   plot_->setObjectName("lossPlot");
   plot_->set_log_y(true);
   plot_->set_axis_titles("step", "loss");
+  step_series_ = plot_->add_series("step loss", QColor(160, 190, 220));
   train_series_ = plot_->add_series("train loss", QColor(31, 119, 180));
   val_series_ = plot_->add_series("validation loss", QColor(255, 127, 14));
   auto* group = new QGroupBox("Progress");
@@ -338,6 +339,7 @@ void TrainingPanel::show_progress(qint64 step, qint64 total, double loss, double
                                   double samples_per_second, double eta_seconds) {
   progress_->setRange(0, static_cast<int>(total));
   progress_->setValue(static_cast<int>(step));
+  plot_->append(step_series_, step, loss);
   rates_->setText(QString("loss %1   lr %2\n%3 samples/s   ETA %4")
                       .arg(loss, 0, 'g', 4)
                       .arg(lr, 0, 'g', 3)

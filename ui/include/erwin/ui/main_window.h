@@ -26,6 +26,8 @@ namespace erwin::ui {
 
 class ImGuiOverlay;
 class ReceptiveFieldPanel;
+class RolloutPlayer;
+class TrainingPanel;
 class VtkViewport;
 
 class MainWindow : public QMainWindow {
@@ -56,6 +58,8 @@ class MainWindow : public QMainWindow {
   ReceptiveFieldPanel* receptive_field_panel() const { return field_panel_; }
   ReceptiveFieldRunner* receptive_field_runner() const { return field_runner_; }
   SceneLoader* loader() const { return loader_; }
+  TrainingPanel* training_panel() const { return training_panel_; }
+  RolloutPlayer* rollout_player() const { return player_; }
   QString current_source() const { return source_; }
 
  Q_SIGNALS:
@@ -81,6 +85,7 @@ class MainWindow : public QMainWindow {
   void pick_hovered();
   void save_screenshot_dialog();
   void build_receptive_field_dock();
+  void build_learning_docks();  // main_window_learning.cpp: training and rollout docks
   void recompute_receptive_field();
   void show_error(const QString& title, const QString& message);
   // A left click (press and release without a drag) reaching VTK.
@@ -96,6 +101,8 @@ class MainWindow : public QMainWindow {
   ReceptiveFieldPanel* field_panel_ = nullptr;
   ReceptiveFieldRunner* field_runner_ = nullptr;
   int64_t field_node_ = -1;
+  TrainingPanel* training_panel_ = nullptr;
+  RolloutPlayer* player_ = nullptr;
   int press_position_[2] = {0, 0};
   QMenu* recent_menu_ = nullptr;
   QProgressBar* progress_ = nullptr;

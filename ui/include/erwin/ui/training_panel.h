@@ -38,6 +38,7 @@ class TrainingPanel : public QWidget {
 
   TrainingRun* run() const { return run_; }
   CurvePlot* plot() const { return plot_; }
+  int train_loss_series() const { return train_series_; }  // of plot(): one point per record
   QSpinBox* steps_box() const { return steps_; }
   QStringList listed_checkpoints() const;
 
@@ -78,7 +79,7 @@ class TrainingPanel : public QWidget {
   QProgressBar* progress_;
   QLabel *status_, *rates_;
   CurvePlot* plot_;
-  int train_series_ = 0, val_series_ = 0;
+  int step_series_ = 0, train_series_ = 0, val_series_ = 0;
   QListWidget* checkpoints_;
   QStringList config_files_;
   QList<TaskKind> config_kinds_;

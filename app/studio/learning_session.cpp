@@ -1,0 +1,104 @@
+#include "learning_session.h"
+
+#include <QDockWidget>
+#include <QTimer>
+#include <memory>
+#include <stdexcept>
+
+#include "erwin/ui/main_window.h"
+#include "erwin/ui/rollout_player.h"
+#include "erwin/ui/training_panel.h"
+#include "erwin/ui/training_run.h"
+
+namespace {
+
+int integer(const QCommandLineParser& parser, const QString& name, int fallback) {
+  if (!parser.isSet(name)) return fallback;
+  bool ok = false;
+  const int value = parser.value(name).toInt(&ok);
+  if (!ok || value < 0)
+    throw std::invalid_argument(("--" + name + " must be a non-negative integer").toStdString());
+  return value;
+}
+
+void raise_dock(erwin::ui::MainWindow& window, const QString& name) {
+  if (auto* dock = window.findChild<QDockWidget*>(name)) dock->raise();
+}
+
+}  // namespace
+
+void add_learning_options(QCommandLineParser& parser) {
+  parser.addOptions({
+      {"train", "Start training this run configuration (JSON).", "config"},
+      {"rollout", "Open the rollout player on this training checkpoint and compute.", "checkpoint"},
+      {"data", "Data root for --train and --rollout.", "dir"},
+      {"split", "Split of the rollout (default test).", "split"},
+      {"item", "EAGLE simulation or ShapeNet-Car car of the rollout (default 0).", "index"},
+      {"start", "First frame of the EAGLE rollout (default 0).", "frame"},
+      {"steps", "Steps of the EAGLE rollout (default 20).", "steps"},
+      {"frame", "Rollout step to show (default 0).", "step"},
+      {"field", "Rollout field index (0: velocity magnitude / pressure).", "index"},
+      {"wait", "Seconds to let --train run before the screenshot.", "seconds"},
+      {"panel", "Dock to raise: training or rollout.", "dock"},
+      {"window", "Screenshot the whole window (docks included), not only the viewport."},
+  });
+}
+
+LearningOptions read_learning_options(const QCommandLineParser& parser) {
+  LearningOptions o;
+  o.train_config = parser.value("train");
+  o.rollout = parser.value("rollout");
+  o.data = parser.value("data");
+  if (parser.isSet("split")) o.split = parser.value("split");
+  o.item = integer(parser, "item", o.item);
+  o.start = integer(parser, "start", o.start);
+  o.steps = integer(parser, "steps", o.steps);
+  o.frame = integer(parser, "frame", o.frame);
+  o.field = integer(parser, "field", o.field);
+  o.wait_seconds = integer(parser, "wait", 0);
+  o.panel = parser.value("panel");
+  if (!o.panel.isEmpty() && o.panel != "training" && o.panel != "rollout")
+    throw std::invalid_argument("--panel must be training or rollout");
+  o.whole_window = parser.isSet("window");
+  return o;
+}
+
+void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions& options,
+                            std::function<void()> ready,
+                            std::function<void(const QString&)> failed) {
+  using namespace erwin::ui;
+  // Both the rollout (when asked for) and the wait must be over.
+  auto pending = std::make_shared<int>(1 + (options.rollout.isEmpty() ? 0 : 1));
+  auto one_done = [pending, ready] {
+    if (--*pending == 0) ready();
+  };
+  QTimer::singleShot(static_cast<int>(options.wait_seconds * 1000), &window, one_done);
+
+  if (!options.train_config.isEmpty()) {
+    TrainingPanel* panel = window.training_panel();
+    if (!panel->select_config(options.train_config)) {
+      failed("--train: not one of the listed configurations: " + options.train_config);
+      return;
+    }
+    if (!options.data.isEmpty()) panel->set_data_root(options.data);
+    QObject::connect(panel->run(), &TrainingRun::error, &window, failed);
+    panel->start();
+    raise_dock(window, "trainingDock");
+  }
+  if (!options.rollout.isEmpty()) {
+    RolloutPlayer* player = window.rollout_player();
+    QObject::connect(player, &RolloutPlayer::inspected, &window, [player, options] {
+      player->set_selection(options.split, options.item, options.start, options.steps);
+      player->compute();
+    });
+    QObject::connect(player, &RolloutPlayer::result_ready, &window, [player, options, one_done] {
+      player->set_field(options.field);
+      player->set_frame(options.frame);
+      one_done();
+    });
+    QObject::connect(player, &RolloutPlayer::failed, &window, failed);
+    player->open_checkpoint(options.rollout, options.data);
+    raise_dock(window, "rolloutDock");
+  }
+  if (!options.panel.isEmpty()) raise_dock(window, options.panel + "Dock");
+}

@@ -1,0 +1,36 @@
+#pragma once
+// erwin-studio's command-line options for the Training and Rollout docks: start a training run
+// and/or open the rollout player on a checkpoint, then call back once it is all on screen (for
+// --screenshot). E.g.
+//   erwin-studio --rollout run.ckpt --data data/eagle_small --steps 30 --frame 20 --window \
+//                --screenshot rollout.png
+#include <QCommandLineParser>
+#include <QString>
+#include <functional>
+
+namespace erwin::ui {
+class MainWindow;
+}
+
+struct LearningOptions {
+  QString train_config;  // --train: a run configuration to start
+  QString rollout;       // --rollout: a training checkpoint for the player
+  QString data;          // --data: the data root of both
+  QString split = "test";
+  int item = 0, start = 0, steps = 20, frame = 0, field = 0;
+  double wait_seconds = 0;  // --wait: time to let training run before the callback
+  QString panel;            // --panel training|rollout: the dock to raise
+  bool whole_window = false;
+
+  bool any() const { return !train_config.isEmpty() || !rollout.isEmpty(); }
+};
+
+void add_learning_options(QCommandLineParser& parser);
+// std::invalid_argument naming the option on a bad value.
+LearningOptions read_learning_options(const QCommandLineParser& parser);
+
+// Starts what the options ask for; `ready` runs once the rollout is shown at its frame and the
+// wait is over, `failed` when the rollout or the training fails.
+void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions& options,
+                            std::function<void()> ready,
+                            std::function<void(const QString&)> failed);
