@@ -1,7 +1,9 @@
 // Numerical parity of ErwinTransformer with the published implementation on every reference
-// model fixture, fed the fixture's trees and edges (README "Model fixtures"; tolerances there).
+// model fixture, fed the fixture's trees and edges (README "Model fixtures"; tolerances there),
+// with the reference attention math and with the blocked attention function.
 #include <QTest>
 
+#include "erwin/model/ball_attention.h"
 #include "model_fixture.h"
 
 using namespace erwin;
@@ -18,11 +20,21 @@ class ModelParity : public QObject {
   Q_OBJECT
 
  private:
+  static constexpr const char* kFixtures[] = {"erwin_3d_unet", "erwin_3d_resnet_knn",
+                                              "erwin_3d_norotate_nodecode", "erwin_2d_eagle_like"};
+
   static void add_fixture_rows() {
     QTest::addColumn<QString>("fixture");
-    for (const char* name : {"erwin_3d_unet", "erwin_3d_resnet_knn", "erwin_3d_norotate_nodecode",
-                             "erwin_2d_eagle_like"})
-      QTest::newRow(name) << QString(name);
+    for (const char* name : kFixtures) QTest::newRow(name) << QString(name);
+  }
+
+  static void add_fixture_and_backend_rows() {
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<int>("backend");
+    for (const char* name : kFixtures) {
+      QTest::addRow("%s/reference", name) << QString(name) << int(AttentionBackend::Reference);
+      QTest::addRow("%s/blocked", name) << QString(name) << int(AttentionBackend::Blocked);
+    }
   }
 
   torch::Tensor model_output_;
@@ -63,9 +75,11 @@ class ModelParity : public QObject {
     QCOMPARE(ours, theirs);
   }
 
-  void eval_output_data() { add_fixture_rows(); }
+  void eval_output_data() { add_fixture_and_backend_rows(); }
   void eval_output() {
     QFETCH(QString, fixture);
+    QFETCH(int, backend);
+    AttentionBackendGuard attention(static_cast<AttentionBackend>(backend));
     ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
     const auto f = load_current();
     auto model = fixture_model(f);
@@ -82,9 +96,11 @@ class ModelParity : public QObject {
       QVERIFY(!out.batch_idx.defined());
   }
 
-  void train_output_and_gradients_data() { add_fixture_rows(); }
+  void train_output_and_gradients_data() { add_fixture_and_backend_rows(); }
   void train_output_and_gradients() {
     QFETCH(QString, fixture);
+    QFETCH(int, backend);
+    AttentionBackendGuard attention(static_cast<AttentionBackend>(backend));
     ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
     const auto f = load_current();
     auto model = fixture_model(f);

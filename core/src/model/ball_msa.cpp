@@ -1,5 +1,7 @@
 #include "erwin/model/ball_msa.h"
 
+#include "erwin/model/ball_attention.h"
+
 namespace erwin {
 namespace {
 
@@ -28,9 +30,7 @@ torch::Tensor BallMSAImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   // Column (head * E + e) * 3 + k of qkv holds q/k/v (k = 0/1/2): interleaved innermost (SPEC §3).
   auto qkv_heads =
       qkv(h).view({num_balls, ball_size, num_heads, head_dim, 3}).permute({4, 0, 2, 1, 3});
-  auto distance_bias = sigma_att * torch::cdist(balls, balls, 2).unsqueeze(1);  // [n, H, m, m]
-  auto attended =
-      at::scaled_dot_product_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2], distance_bias);
+  auto attended = ball_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2], balls, sigma_att);
   return proj(attended.permute({0, 2, 1, 3}).reshape({num_balls * ball_size, dim}));
 }
 
