@@ -28,44 +28,17 @@ torch::Tensor cpu_contiguous(const torch::Tensor& t, const char* name) {
   return t.to(torch::kCPU).contiguous();
 }
 
-std::string level_name(const char* option, size_t level) {
-  return std::string(option) + "[" + std::to_string(level) + "]";
-}
-
-// Every stride and ball size must divide every cloud's node count at its level (SPEC §2, §3).
 void validate_options(const RotationOptions& options, const tree::CloudLayout& layout) {
   if (!std::isfinite(options.angle_degrees))
     throw std::invalid_argument("angle_degrees: must be finite");
-  const auto& balls = options.ball_sizes;
-  const auto& strides = options.strides;
-  if (balls.empty()) {
+  if (options.ball_sizes.empty()) {
     if (options.angle_degrees != 0.0)
       throw std::invalid_argument("ball_sizes: empty, but rotated trees need one per level");
-    if (!strides.empty()) throw std::invalid_argument("strides: given without ball_sizes");
+    if (!options.strides.empty()) throw std::invalid_argument("strides: given without ball_sizes");
     return;
   }
-  if (strides.size() + 1 != balls.size())
-    throw std::invalid_argument(
-        "strides: expected len(ball_sizes) - 1 = " + std::to_string(balls.size() - 1) +
-        " entries, got " + std::to_string(strides.size()));
-  int64_t divisor = 1;
-  for (size_t level = 0; level < balls.size(); ++level) {
-    for (size_t b = 0; b < layout.num_clouds(); ++b) {
-      const int64_t nodes = layout.slot_count[b] / divisor;
-      const std::string where = " at level " + std::to_string(level) + ", where cloud " +
-                                std::to_string(b) + " (" + std::to_string(layout.point_count[b]) +
-                                " points) has " + std::to_string(nodes) + " nodes";
-      if (balls[level] < 1 || nodes % balls[level] != 0)
-        throw std::invalid_argument(level_name("ball_sizes", level) + " = " +
-                                    std::to_string(balls[level]) + " must divide the node count" +
-                                    where);
-      if (level + 1 < balls.size() && (strides[level] < 1 || nodes % strides[level] != 0))
-        throw std::invalid_argument(level_name("strides", level) + " = " +
-                                    std::to_string(strides[level]) + " must divide the node count" +
-                                    where);
-    }
-    if (level + 1 < balls.size()) divisor *= strides[level];
-  }
+  validate_ball_tiling(layout.slot_count, options.strides, options.ball_sizes,
+                       options.balls_across_clouds);
 }
 
 BallTree build_tree(const torch::Tensor& pos, const tree::CloudLayout& layout,
@@ -129,8 +102,10 @@ void build_rotated_trees(const torch::Tensor& pos, const tree::CloudLayout& layo
     for (size_t b = 0; b < layout.num_clouds(); ++b) {
       const int64_t offset = layout.slot_offset[b] / divisor;
       const int64_t count = layout.slot_count[b] / divisor;
-      const int depth =
-          builder.rotated_stop_at_balls ? tree::log2_exact(count / ball) : published_depth;
+      // A cloud smaller than a ball (balls_across_clouds) lies whole in one ball: no splits.
+      const int depth = !builder.rotated_stop_at_balls ? published_depth
+                        : count > ball                 ? tree::log2_exact(count / ball)
+                                                       : 0;
       job.segments.push_back({offset, count, offset, count, depth});
     }
     if (level + 1 < levels.size()) divisor *= options.strides[level];

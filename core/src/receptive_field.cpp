@@ -49,8 +49,10 @@ class EvalModeGuard {
 ErwinInputs with_tree_and_edges(const ErwinTransformerImpl& model, const ErwinInputs& inputs) {
   check_inputs(inputs, model.config);
   ErwinInputs full = inputs;
-  if (!full.tree) full.tree = model.build_tree(inputs.node_positions, inputs.batch_idx);
-  check_tree(*full.tree, inputs.batch_idx, model.config);
+  if (!full.tree)
+    full.tree =
+        model.build_tree(inputs.node_positions, inputs.batch_idx, inputs.balls_across_clouds);
+  check_tree(*full.tree, inputs, model.config);
   if (model.config.mp_steps > 0 && !full.edge_index) {
     if (!inputs.radius)
       throw std::invalid_argument("inputs: edge_index or radius is required when mp_steps > 0");

@@ -30,14 +30,12 @@ Batch uniform_batch(int64_t clouds, int64_t points) {
           torch::arange(clouds, torch::kInt64).repeat_interleave(points)};
 }
 
-// The published README configuration (strides 2,2,2,2, balls of 128, 45 degrees); a level whose
-// clouds hold fewer than 128 nodes gets balls of its whole cloud.
-erwin::RotationOptions readme_rotations(int64_t points_per_cloud) {
-  erwin::RotationOptions options{{2, 2, 2, 2}, {}, 45.0};
-  int64_t nodes = 1;
-  while (nodes < points_per_cloud) nodes *= 2;
-  for (int level = 0; level < 5; ++level, nodes /= 2)
-    options.ball_sizes.push_back(std::min<int64_t>(128, nodes));
+// The published README configuration: strides 2,2,2,2, balls of 128 at every level, 45 degrees.
+// At 1000 points per cloud the coarsest level holds 64 nodes per cloud, so, as in the published
+// code, a ball there holds two whole clouds.
+erwin::RotationOptions readme_rotations() {
+  erwin::RotationOptions options{{2, 2, 2, 2}, {128, 128, 128, 128, 128}, 45.0};
+  options.balls_across_clouds = true;
   return options;
 }
 
@@ -57,7 +55,7 @@ void build(const Case& c, const Batch& batch, bool baseline) {
                  : erwin::build_balltree(batch.pos, batch.batch_idx));
     return;
   }
-  const erwin::RotationOptions options = readme_rotations(c.points);
+  const erwin::RotationOptions options = readme_rotations();
   benchmark::DoNotOptimize(
       baseline ? erwin::reference::build_balltree_with_rotations_recursive(batch.pos,
                                                                            batch.batch_idx, options)

@@ -312,6 +312,48 @@ class BallTreeTest : public QObject {
     expect_invalid_argument([&] { build({{}, {16}, std::nan("")}); }, "angle");
   }
 
+  void balls_may_hold_whole_clouds_when_allowed() {
+    const Batch batch = random_batch({50, 40, 100}, 3, 4);  // 64, 64 and 128 slots
+    RotationOptions options{{}, {128}, 30.0};
+    expect_invalid_argument(
+        [&] { erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options); },
+        "balls_across_clouds");
+    options.balls_across_clouds = true;
+    const auto tree = erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options);
+    // Rotated ball 0 holds clouds 0 and 1 whole, ball 1 cloud 2.
+    const auto rotated = tree.tree_idx_rot[0];
+    QVERIFY(torch::equal(std::get<0>(rotated.narrow(0, 0, 128).sort()), torch::arange(128)));
+    QVERIFY(torch::equal(std::get<0>(rotated.narrow(0, 128, 128).sort()), torch::arange(128, 256)));
+
+    // A ball may not take part of a cloud: cloud 1 (128 slots) starts in the middle of a ball.
+    const Batch misaligned = random_batch({50, 100, 40}, 3, 5);  // 64, 128 and 64 slots
+    expect_invalid_argument(
+        [&] {
+          erwin::build_balltree_with_rotations(misaligned.pos, misaligned.batch_idx, options);
+        },
+        "ball_sizes[0] = 128");
+  }
+
+  void ball_tiling_follows_strides() {
+    // Level 1 of clouds of 64 and 64 slots after stride 4 has 16 + 16 nodes.
+    erwin::validate_ball_tiling({64, 64}, {4}, {16, 32}, true);
+    expect_invalid_argument(
+        [] {
+          erwin::validate_ball_tiling({64, 64}, {4}, {16, 32}, false);
+        },
+        "ball_sizes[1] = 32");
+    expect_invalid_argument(
+        [] {
+          erwin::validate_ball_tiling({64, 64}, {4}, {16, 64}, true);
+        },
+        "ball_sizes[1] = 64");
+    expect_invalid_argument(
+        [] {
+          erwin::validate_ball_tiling({64, 2}, {4}, {2, 1}, true);
+        },
+        "strides[0] = 4");
+  }
+
   void inverse_permutation_inverts() {
     const torch::Tensor perm = torch::randperm(1000, torch::kInt64);
     const torch::Tensor inverse = erwin::inverse_permutation(perm);

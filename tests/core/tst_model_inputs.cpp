@@ -121,6 +121,27 @@ class ModelInputs : public QObject {
     QVERIFY2(message.find("ball_sizes[2] = 64") != std::string::npos, message.c_str());
   }
 
+  void balls_across_clouds_when_allowed() {
+    // Two clouds of 64 points: 16 nodes each at level 2, so a bottleneck ball of 32 holds both
+    // (the published README benchmark at 1024 points per cloud is this case).
+    auto config = fixture_.config;
+    config.ball_sizes = {16, 16, 32};
+    config.rotate = 0;
+    config.mp_steps = 0;
+    ErwinTransformer model(config);
+    model->eval();
+    ErwinInputs inputs;
+    inputs.node_features = torch::randn({128, config.c_in});
+    inputs.node_positions = torch::rand({128, config.dimensionality});
+    inputs.batch_idx = torch::arange(2).repeat_interleave(64);
+    QVERIFY(forward_error(model, inputs).find("balls_across_clouds") != std::string::npos);
+    inputs.balls_across_clouds = true;
+    torch::NoGradGuard no_grad;
+    const auto out = model->forward(inputs).features;
+    QCOMPARE(out.size(0), int64_t{128});
+    QVERIFY(torch::isfinite(out).all().item<bool>());
+  }
+
   void radius_graph_when_no_edges_given() {
     ErwinInputs inputs = fixture_.inputs;
     inputs.edge_index.reset();

@@ -27,19 +27,29 @@ struct BallTree {
 };
 
 struct RotationOptions {
-  std::vector<int64_t> strides;     // pooling stride after each level (len = levels - 1)
-  std::vector<int64_t> ball_sizes;  // ball size per level
-  double angle_degrees = 0.0;       // 0 disables rotated trees
+  std::vector<int64_t> strides;      // pooling stride after each level (len = levels - 1)
+  std::vector<int64_t> ball_sizes;   // ball size per level
+  double angle_degrees = 0.0;        // 0 disables rotated trees
+  bool balls_across_clouds = false;  // see validate_ball_tiling
 };
+
+// Balls are runs of ball_sizes[L] consecutive nodes of level L, pooling groups runs of
+// strides[L] (SPEC §2-3). Every stride must divide every cloud's node count at its level, and
+// every ball must lie inside one cloud, or, with `balls_across_clouds`, may hold several whole
+// clouds. That is what the published code does when a cloud has fewer nodes than a ball (its
+// README benchmark: 1024 points per cloud, balls of 128 at the 16x coarser bottleneck); those
+// clouds then attend to each other. Throws std::invalid_argument naming strides[L] or
+// ball_sizes[L] and the cloud. cloud_slots: padded size of each cloud, in batch order.
+void validate_ball_tiling(const std::vector<int64_t>& cloud_slots,
+                          const std::vector<int64_t>& strides,
+                          const std::vector<int64_t>& ball_sizes, bool balls_across_clouds);
 
 BallTree build_balltree(const torch::Tensor& pos, const torch::Tensor& batch_idx);
 
 // Tree plus rotated trees per level (SPEC §2). With angle 0, tree_idx_rot is empty. The balls of
 // every rotated level are the published ones; the order of the nodes inside a ball is unspecified
 // (the published algorithm splits further than the balls, which only reorders them).
-// The options are validated in both cases: len(strides) = len(ball_sizes) - 1, every stride and
-// ball size must divide the node count of every cloud at its level (a ball may not be larger
-// than a cloud).
+// The options are validated in both cases (validate_ball_tiling).
 BallTree build_balltree_with_rotations(const torch::Tensor& pos, const torch::Tensor& batch_idx,
                                        const RotationOptions& options);
 

@@ -19,6 +19,9 @@ struct ErwinInputs {
   std::optional<torch::Tensor> edge_index;  // int64 [2, E] (row 0 source j, row 1 target i)
   std::optional<double> radius;             // radius graph built in C++ when no edges given
   std::optional<BallTree> tree;             // precomputed tree (with rotations if rotate > 0)
+  // Lets a ball hold several whole clouds when clouds are smaller than balls, as the published
+  // code does (those clouds then attend to each other); see validate_ball_tiling.
+  bool balls_across_clouds = false;
 };
 
 struct ErwinOutput {
@@ -37,7 +40,8 @@ struct ErwinTransformerImpl : torch::nn::Module {
   ErwinOutput forward(const ErwinInputs& inputs);
 
   // The tree forward() would build for these positions (SPEC §1-2).
-  BallTree build_tree(const torch::Tensor& node_positions, const torch::Tensor& batch_idx) const;
+  BallTree build_tree(const torch::Tensor& node_positions, const torch::Tensor& batch_idx,
+                      bool balls_across_clouds = false) const;
 
   ErwinConfig config;
   ErwinEmbedding embed{nullptr};

@@ -95,19 +95,15 @@ ErwinTransformerImpl::ErwinTransformerImpl(const ErwinConfig& config_in)
 }
 
 BallTree ErwinTransformerImpl::build_tree(const torch::Tensor& node_positions,
-                                          const torch::Tensor& batch_idx) const {
+                                          const torch::Tensor& batch_idx,
+                                          bool balls_across_clouds) const {
   RotationOptions options;
   options.strides = config.strides;
   options.ball_sizes = config.ball_sizes;
   options.angle_degrees = config.rotate;
-  // The builder works on the CPU; the tree then moves to where the points are.
-  BallTree tree = build_balltree_with_rotations(node_positions.detach().to(torch::kCPU),
-                                                batch_idx.to(torch::kCPU), options);
-  const auto device = node_positions.device();
-  tree.tree_idx = tree.tree_idx.to(device);
-  tree.tree_mask = tree.tree_mask.to(device);
-  for (auto& rot : tree.tree_idx_rot) rot = rot.to(device);
-  return tree;
+  options.balls_across_clouds = balls_across_clouds;
+  // The builder works on the CPU and returns the tree on the device of the positions.
+  return build_balltree_with_rotations(node_positions.detach(), batch_idx.to(torch::kCPU), options);
 }
 
 namespace {
@@ -134,8 +130,9 @@ ErwinOutput ErwinTransformerImpl::forward(const ErwinInputs& inputs) {
   check_inputs(inputs, config);
   const auto& pos = inputs.node_positions;
   const auto& batch_idx = inputs.batch_idx;
-  const BallTree tree = inputs.tree ? *inputs.tree : build_tree(pos, batch_idx);
-  check_tree(tree, batch_idx, config);
+  const BallTree tree =
+      inputs.tree ? *inputs.tree : build_tree(pos, batch_idx, inputs.balls_across_clouds);
+  check_tree(tree, inputs, config);
 
   auto h = embed(inputs.node_features, pos, edges_for(inputs, config));
   TreeLevel node{h.index_select(0, tree.tree_idx), pos.index_select(0, tree.tree_idx),

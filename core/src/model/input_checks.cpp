@@ -48,23 +48,6 @@ std::vector<int64_t> slots_per_cloud(const torch::Tensor& tree_batch) {
   return {counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()};
 }
 
-void check_level_tiling(const std::vector<int64_t>& slots, const ErwinConfig& config) {
-  int64_t shrink = 1;  // product of the strides applied before this level
-  for (int64_t level = 0; level < config.num_levels(); ++level) {
-    const int64_t ball = config.ball_sizes[level];
-    for (size_t cloud = 0; cloud < slots.size(); ++cloud) {
-      const int64_t nodes = slots[cloud] / shrink;
-      if (slots[cloud] % shrink != 0 || nodes < ball || nodes % ball != 0)
-        fail("ball_sizes[" + std::to_string(level) + "] = " + std::to_string(ball) +
-             " does not fit cloud " + std::to_string(cloud) + ", which has " +
-             std::to_string(slots[cloud]) + " padded slots and so " + std::to_string(nodes) +
-             " nodes at level " + std::to_string(level) +
-             " (use smaller ball sizes or strides, or larger clouds)");
-    }
-    if (level + 1 < config.num_levels()) shrink *= config.strides[level];
-  }
-}
-
 }  // namespace
 
 void check_inputs(const ErwinInputs& inputs, const ErwinConfig& config) {
@@ -99,7 +82,8 @@ void check_inputs(const ErwinInputs& inputs, const ErwinConfig& config) {
     fail("batch_idx must number the clouds 0, 1, 2, ... in contiguous runs (0,0,..,1,1,..)");
 }
 
-void check_tree(const BallTree& tree, const torch::Tensor& batch_idx, const ErwinConfig& config) {
+void check_tree(const BallTree& tree, const ErwinInputs& inputs, const ErwinConfig& config) {
+  const torch::Tensor& batch_idx = inputs.batch_idx;
   require_int64_vector(tree.tree_idx, "tree.tree_idx");
   require_defined(tree.tree_mask, "tree.tree_mask");
   const int64_t slots = tree.tree_idx.numel();
@@ -117,7 +101,8 @@ void check_tree(const BallTree& tree, const torch::Tensor& batch_idx, const Erwi
   const auto tree_batch = batch_idx.index_select(0, tree.tree_idx);
   if ((tree_batch.diff() < 0).any().item<bool>())
     fail("tree.tree_idx must list the clouds in batch order");
-  check_level_tiling(slots_per_cloud(tree_batch), config);
+  validate_ball_tiling(slots_per_cloud(tree_batch), config.strides, config.ball_sizes,
+                       inputs.balls_across_clouds);
 
   if (config.rotate <= 0) return;
   if (static_cast<int64_t>(tree.tree_idx_rot.size()) < config.num_levels())

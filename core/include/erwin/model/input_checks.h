@@ -16,7 +16,7 @@ void check_inputs(const ErwinInputs& inputs, const ErwinConfig& config);
 
 // tree_idx/tree_mask [P] covering every point once where masked, per-cloud slot counts that
 // every level's stride and ball size tile, and one rotated permutation per level if rotating.
-void check_tree(const BallTree& tree, const torch::Tensor& batch_idx, const ErwinConfig& config);
+void check_tree(const BallTree& tree, const ErwinInputs& inputs, const ErwinConfig& config);
 
 // int64 [2, E] with every entry in [0, num_nodes).
 void check_edge_index(const torch::Tensor& edge_index, int64_t num_nodes);
