@@ -78,7 +78,7 @@ RolloutPlayer::RolloutPlayer(VtkViewport* viewport, QWidget* parent)
   set_busy(false);
 }
 
-RolloutPlayer::~RolloutPlayer() { scene_.hide(); }
+RolloutPlayer::~RolloutPlayer() = default;
 
 QWidget* RolloutPlayer::build_source_group() {
   checkpoint_ = new QLineEdit;
@@ -171,10 +171,13 @@ QWidget* RolloutPlayer::build_playback_group() {
   velocity_series_ = plot_->add_series("velocity", QColor(31, 119, 180));
   pressure_series_ = plot_->add_series("pressure", QColor(214, 39, 40));
   summary_ = new QLabel;
+  summary_->setMinimumHeight(2 * summary_->fontMetrics().lineSpacing() + 4);  // two lines, always
 
   auto* group = new QGroupBox("Playback");
   auto* form = new QFormLayout(group);
-  form->addRow(row({play_, fps_, step_label_}));
+  auto* fit = new QPushButton("Fit view");
+  fit->setToolTip("Resets the panels' shared camera to fit the domain");
+  form->addRow(row({play_, fps_, step_label_, fit}));
   form->addRow(timeline_);
   form->addRow("field", field_);
   form->addRow("colour map", colour_map_);
@@ -183,6 +186,10 @@ QWidget* RolloutPlayer::build_playback_group() {
   form->addRow(summary_);
   form->addRow(plot_);
   connect(timeline_, &QSlider::valueChanged, this, &RolloutPlayer::set_frame);
+  connect(fit, &QPushButton::clicked, this, [this] {
+    scene_.reset_camera();
+    redraw();
+  });
   connect(play_, &QPushButton::toggled, this, &RolloutPlayer::set_playing);
   connect(fps_, qOverload<int>(&QSpinBox::valueChanged), this,
           [this](int fps) { play_timer_->setInterval(1000 / fps); });
@@ -343,7 +350,9 @@ void RolloutPlayer::on_result(InferenceResultPtr result) {
   set_shown(true);
   scene_.reset_camera();
   set_busy(false);
-  show_message(QString("%1 frames ready").arg(result_->frame_count()));
+  show_message(result_->frame_count() == 1
+                   ? QString("prediction ready")
+                   : QString("%1 frames ready").arg(result_->frame_count()));
   set_frame(0);
   redraw();
   Q_EMIT result_ready();

@@ -53,7 +53,7 @@ vtkSmartPointer<vtkScalarBarActor> scalar_bar(vtkLookupTable* table) {
   auto bar = vtkSmartPointer<vtkScalarBarActor>::New();
   bar->SetLookupTable(table);
   bar->SetNumberOfLabels(5);
-  bar->SetLabelFormat("%-#6.3g");
+  bar->SetLabelFormat("%.3g");
   bar->SetBarRatio(0.25);
   bar->UnconstrainedFontSizeOn();
   style_text(bar->GetTitleTextProperty(), 15);
@@ -121,6 +121,7 @@ RolloutScene::RolloutScene()
   caption_->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
   caption_->SetPosition(0.99, 0.90);
   panels_[2]->renderer->AddActor2D(caption_);
+  layout();
   update_tables();
 }
 
@@ -139,8 +140,9 @@ void RolloutScene::show_in(vtkRenderWindow* window) {
   }
   for (const auto& panel : panels_) window->AddRenderer(panel->renderer);
   window->AddRenderer(bars_);
-  layout();
 }
+
+bool RolloutScene::shown() const { return window_.GetPointer() != nullptr; }
 
 void RolloutScene::hide() {
   if (!window_) return;
@@ -152,16 +154,11 @@ void RolloutScene::hide() {
   window_ = nullptr;
 }
 
+// Rows: the channel and the car are both much longer than high.
 void RolloutScene::layout() {
-  const bool rows = !result_ || result_->positions().size(-1) == 2;
   const double width = 1.0 - kBarsWidth;
-  for (int i = 0; i < kPanels; ++i) {
-    vtkRenderer* renderer = panels_[i]->renderer;
-    if (rows)
-      renderer->SetViewport(0.0, (kPanels - 1 - i) / 3.0, width, (kPanels - i) / 3.0);
-    else
-      renderer->SetViewport(i * width / 3, 0.0, (i + 1) * width / 3, 1.0);
-  }
+  for (int i = 0; i < kPanels; ++i)
+    panels_[i]->renderer->SetViewport(0.0, (kPanels - 1 - i) / 3.0, width, (kPanels - i) / 3.0);
   bars_->SetViewport(width, 0.0, 1.0, 1.0);
 }
 
@@ -176,7 +173,6 @@ void RolloutScene::set_result(InferenceResultPtr result) {
     property->SetLighting(points);  // flat 2D fields show their exact colours
   }
   frame_ = -1;
-  layout();
   set_frame(0);
   reset_camera();
 }
@@ -278,7 +274,10 @@ void RolloutScene::reset_camera() {
     camera->OrthogonalizeViewUp();
   }
   renderer->ResetCamera();
-  if (!flat) return;
+  if (!flat) {
+    camera->Zoom(1.35);  // ResetCamera fits the bounding sphere into the panel's height
+    return;
+  }
   // Fit the 2D domain's bounding box (not its bounding sphere) into the panel.
   double bounds[6];
   renderer->ComputeVisiblePropBounds(bounds);

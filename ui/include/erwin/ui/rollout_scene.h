@@ -2,7 +2,7 @@
 // The rollout player's VTK scene: three panels with one shared camera (predicted, truth, error)
 // and a column with the colour bars, the predicted/true bar shared by both panels. EAGLE frames
 // are the mesh of that step coloured by the field; ShapeNet-Car shows the car's surface points as
-// spheres. The 2D channel is laid out as rows, the 3D car as columns.
+// spheres. The panels are rows (the domains are much longer than high).
 //
 // show_in() takes a render window over: its other renderers stop drawing until hide().
 #include <vtkSmartPointer.h>
@@ -36,7 +36,7 @@ class RolloutScene {
 
   void show_in(vtkRenderWindow* window);
   void hide();
-  bool shown() const { return window_ != nullptr; }
+  bool shown() const;
 
   // A new result: geometry of frame 0, camera reset to fit. The field must be set next.
   void set_result(InferenceResultPtr result);
@@ -67,7 +67,7 @@ class RolloutScene {
   vtkSmartPointer<vtkScalarBarActor> field_bar_, error_bar_;
   vtkSmartPointer<vtkLookupTable> field_table_, error_table_;
   vtkSmartPointer<vtkTextActor> caption_;
-  vtkRenderWindow* window_ = nullptr;
+  vtkWeakPointer<vtkRenderWindow> window_;             // may go first (the viewport owns it)
   std::vector<vtkWeakPointer<vtkRenderer>> silenced_;  // the window's renderers we turned off
 
   InferenceResultPtr result_;
