@@ -287,7 +287,6 @@ void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreeP
   // A rebuild (new angle) keeps the points' storage, the camera and the title.
   const bool new_points =
       !scene_.has_data() || scene_.points().pos.data_ptr() != points->pos.data_ptr();
-  player_->set_shown(false);  // a loaded file shows in the tree views
   scene_.set_data(std::move(points), std::move(tree));
   panel_->set_tree(&scene_.tree());
   scene_.set_level(panel_->level());
@@ -319,6 +318,7 @@ void MainWindow::apply_level(int level) {
 }
 
 void MainWindow::apply_view() {
+  player_->set_shown(false);  // the tree views (and a loaded file) take the viewport back
   vtkRenderer* left = viewport_->renderer();
   vtkGenericOpenGLRenderWindow* window = viewport_->render_window();
   left->RemoveAllViewProps();

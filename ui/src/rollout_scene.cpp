@@ -89,8 +89,9 @@ struct RolloutScene::Panel {
     actor->SetMapper(mapper);
     title->SetInput(name);
     style_text(title->GetTextProperty(), 16);
+    title->GetTextProperty()->SetVerticalJustificationToTop();
     title->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-    title->SetPosition(0.01, 0.90);
+    title->SetPosition(0.01, 0.97);
     renderer->AddActor(actor);
     renderer->AddActor2D(title);
   }
@@ -118,8 +119,9 @@ RolloutScene::RolloutScene()
   bars_->AddActor2D(error_bar_);
   style_text(caption_->GetTextProperty(), 15);
   caption_->GetTextProperty()->SetJustificationToRight();
+  caption_->GetTextProperty()->SetVerticalJustificationToTop();
   caption_->GetPositionCoordinate()->SetCoordinateSystemToNormalizedViewport();
-  caption_->SetPosition(0.99, 0.90);
+  caption_->SetPosition(0.99, 0.97);
   panels_[2]->renderer->AddActor2D(caption_);
   layout();
   update_tables();
@@ -199,7 +201,8 @@ void RolloutScene::set_frame(int64_t frame) {
 
 void RolloutScene::set_field(const FieldFrames& frames) {
   field_ = frames;
-  field_bar_->SetTitle(field_.name.toUtf8().constData());
+  // One word a line: the bars' column is narrow.
+  field_bar_->SetTitle(QString(field_.name).replace(' ', '\n').toUtf8().constData());
   panels_[0]->title->SetInput(("predicted " + field_.name).toUtf8().constData());
   panels_[1]->title->SetInput(("true " + field_.name).toUtf8().constData());
   panels_[2]->title->SetInput((field_.name == "velocity magnitude"
