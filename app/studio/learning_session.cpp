@@ -2,6 +2,7 @@
 
 #include <QDockWidget>
 #include <QTimer>
+#include <cstdio>
 #include <memory>
 #include <stdexcept>
 
@@ -41,6 +42,8 @@ void add_learning_options(QCommandLineParser& parser) {
       {"wait", "Seconds to let --train run before the screenshot.", "seconds"},
       {"panel", "Dock to raise: training or rollout.", "dock"},
       {"window", "Screenshot the whole window (docks included), not only the viewport."},
+      {"export-frames", "Write every rollout frame as PNG into this folder.", "dir"},
+      {"frames-size", "Resolution of the exported frames (default 1280x720).", "WxH"},
   });
 }
 
@@ -60,6 +63,13 @@ LearningOptions read_learning_options(const QCommandLineParser& parser) {
   if (!o.panel.isEmpty() && o.panel != "training" && o.panel != "rollout")
     throw std::invalid_argument("--panel must be training or rollout");
   o.whole_window = parser.isSet("window");
+  o.frames_folder = parser.value("export-frames");
+  if (parser.isSet("frames-size")) {
+    const QStringList parts = parser.value("frames-size").toLower().split('x');
+    o.frames_size = QSize(parts.value(0).toInt(), parts.value(1).toInt());
+    if (parts.size() != 2 || o.frames_size.isEmpty())
+      throw std::invalid_argument("--frames-size must be WxH, e.g. 1920x1080");
+  }
   return o;
 }
 
@@ -93,9 +103,21 @@ void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions
     });
     QObject::connect(player, &RolloutPlayer::result_ready, &window, [player, options, one_done] {
       player->set_field(options.field);
-      player->set_frame(options.frame);
-      one_done();
+      if (options.frames_folder.isEmpty()) {
+        player->set_frame(options.frame);
+        one_done();
+        return;
+      }
+      player->export_frames(options.frames_folder, options.frames_size);
     });
+    QObject::connect(player, &RolloutPlayer::frames_exported, &window,
+                     [player, options, one_done, failed](int written, const QString& error) {
+                       if (!error.isEmpty()) return failed(error);
+                       std::printf("wrote %d frames to %s\n", written,
+                                   qPrintable(options.frames_folder));
+                       player->set_frame(options.frame);
+                       one_done();
+                     });
     QObject::connect(player, &RolloutPlayer::failed, &window, failed);
     player->open_checkpoint(options.rollout, options.data);
     raise_dock(window, "rolloutDock");

@@ -5,6 +5,7 @@
 //   erwin-studio --rollout run.ckpt --data data/eagle_small --steps 30 --frame 20 --window \
 //                --screenshot rollout.png
 #include <QCommandLineParser>
+#include <QSize>
 #include <QString>
 #include <functional>
 
@@ -20,6 +21,8 @@ struct LearningOptions {
   int item = 0, start = 0, steps = 20, frame = 0, field = 0;
   double wait_seconds = 0;  // --wait: time to let training run before the callback
   QString panel;            // --panel training|rollout: the dock to raise
+  QString frames_folder;    // --export-frames: every rollout frame as PNG into this folder
+  QSize frames_size{1280, 720};
   bool whole_window = false;
 
   bool any() const { return !train_config.isEmpty() || !rollout.isEmpty(); }
@@ -29,8 +32,8 @@ void add_learning_options(QCommandLineParser& parser);
 // std::invalid_argument naming the option on a bad value.
 LearningOptions read_learning_options(const QCommandLineParser& parser);
 
-// Starts what the options ask for; `ready` runs once the rollout is shown at its frame and the
-// wait is over, `failed` when the rollout or the training fails.
+// Starts what the options ask for; `ready` runs once the rollout is shown at its frame (and its
+// frames are exported) and the wait is over, `failed` when something fails.
 void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions& options,
                             std::function<void()> ready,
                             std::function<void(const QString&)> failed);
