@@ -22,7 +22,7 @@ struct Options {
   double rotate = 45.0;
   erwin::ui::TreeView view = erwin::ui::TreeView::Original;
   LearningOptions learning;  // --train, --rollout, ...
-  bool spheres = false, centres = false, padding = false;
+  bool spheres = false, hulls = false, centres = false, padding = false;
 };
 
 [[noreturn]] void fail(const QString& message) {
@@ -45,6 +45,7 @@ Options parse(const QApplication& app) {
        "degrees"},
       {"view", "original, rotated, side or overlay.", "view"},
       {"spheres", "Draw the balls of the level as spheres."},
+      {"hulls", "Draw the convex hull of every ball of the level."},
       {"centres", "Draw the pooled nodes (ball centres) of the level."},
       {"padding", "Mark the padding slots."},
   });
@@ -74,6 +75,7 @@ Options parse(const QApplication& app) {
     options.view = static_cast<erwin::ui::TreeView>(index);
   }
   options.spheres = parser.isSet("spheres");
+  options.hulls = parser.isSet("hulls");
   options.centres = parser.isSet("centres");
   options.padding = parser.isSet("padding");
   try {
@@ -98,6 +100,7 @@ int main(int argc, char** argv) {
   window.tree_panel()->set_angle(options.rotate);
   window.set_view(options.view);
   window.tree_panel()->spheres_box()->setChecked(options.spheres);
+  window.tree_panel()->hulls_box()->setChecked(options.hulls);
   window.tree_panel()->centres_box()->setChecked(options.centres);
   window.tree_panel()->padding_box()->setChecked(options.padding);
   if (options.level >= 0) window.set_level(options.level);

@@ -1,13 +1,20 @@
 // The main window: the demo scene loads off the GUI thread, the level slider recolours the
 // points, and a corrupt file gives an error dialog while the previous scene stays.
+#include <vtkRenderer.h>
+
+#include <QCheckBox>
 #include <QMessageBox>
 #include <QSignalSpy>
 #include <QSlider>
+#include <QSpinBox>
 #include <QTemporaryDir>
 #include <QTest>
 #include <fstream>
 
+#include "erwin/point_io.h"
 #include "erwin/ui/main_window.h"
+#include "erwin/ui/receptive_field_panel.h"
+#include "erwin/ui/scene_loader.h"
 #include "erwin/ui/vtk_viewport.h"
 #include "test_support.h"
 
@@ -21,6 +28,11 @@ bool load(MainWindow& window, const QString& source) {
   QSignalSpy ready(&window, &MainWindow::scene_ready);
   window.open(source);
   return ready.wait(kLoadTimeoutMs);
+}
+
+bool show_and_load(MainWindow& window, const QString& source) {
+  window.show();
+  return QTest::qWaitForWindowExposed(&window) && load(window, source);
 }
 
 // Share of pixels that differ between two images of the same size.
@@ -46,9 +58,7 @@ class TestMainWindow : public QObject {
  private Q_SLOTS:
   void demo_scene_shows_a_tree() {
     MainWindow window;
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QVERIFY(load(window, erwin::ui::kDemoKnot));
+    QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
     QCOMPARE(window.scene().points().pos.size(0), 50000);
     QVERIFY(window.scene().tree().max_level >= 10);
     QCOMPARE(window.tree_panel()->level_slider()->maximum(),
@@ -59,9 +69,7 @@ class TestMainWindow : public QObject {
 
   void level_slider_changes_colours() {
     MainWindow window;
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QVERIFY(load(window, erwin::ui::kDemoKnot));
+    QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
     QSlider* slider = window.tree_panel()->level_slider();
     slider->setValue(4);
     QCOMPARE(window.scene().level(), 4);
@@ -77,11 +85,86 @@ class TestMainWindow : public QObject {
     QCOMPARE(changed_fraction(fine, window.screenshot(QSize(400, 300), false)), 0.0);
   }
 
+  void hulls_outline_the_balls() {
+    MainWindow window;
+    QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
+    window.tree_panel()->level_slider()->setValue(11);
+    const QImage points_only = window.screenshot(QSize(400, 300), false);
+    window.tree_panel()->hulls_box()->setChecked(true);
+    const QImage with_hulls = window.screenshot(QSize(400, 300), false);
+    QVERIFY2(changed_fraction(points_only, with_hulls) > 0.05,
+             qPrintable(QString::number(changed_fraction(points_only, with_hulls))));
+    window.tree_panel()->hulls_box()->setChecked(false);
+    QCOMPARE(changed_fraction(points_only, window.screenshot(QSize(400, 300), false)), 0.0);
+  }
+
+  void file_of_several_clouds_shows_one_cloud_at_a_time() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("two_clouds.npz");
+    erwin::PointCloud clouds;
+    clouds.positions = torch::cat({torch::rand({300, 3}), torch::rand({500, 3}) + 2});
+    clouds.batch_idx =
+        torch::cat({torch::zeros({300}, torch::kInt64), torch::ones({500}, torch::kInt64)});
+    erwin::save_point_file(path.toStdString(), clouds);
+
+    MainWindow window;
+    QVERIFY(show_and_load(window, path));
+    QSpinBox* cloud = window.tree_panel()->cloud_box();
+    QVERIFY(cloud->isVisibleTo(&window));
+    QCOMPARE(cloud->maximum(), 2);
+    QCOMPARE(window.scene().points().pos.size(0), 300);
+    QCOMPARE(window.scene().tree().tree.tree_idx.size(0), 512);  // its own tree: 300 -> 512 slots
+
+    QSignalSpy ready(&window, &MainWindow::scene_ready);
+    cloud->setValue(2);
+    QVERIFY(ready.wait(kLoadTimeoutMs));
+    QCOMPARE(window.scene().points().pos.size(0), 500);
+    QVERIFY(window.scene().points().pos.min().item<float>() >= 2.0f);
+    QVERIFY(window.windowTitle().contains("cloud 2 of 2"));
+  }
+
+  void cancelled_load_keeps_the_scene() {
+    MainWindow window;
+    QVERIFY(show_and_load(window, erwin::ui::kDemoMesh2d));
+    const int64_t points = window.scene().points().pos.size(0);
+    QSignalSpy ready(&window, &MainWindow::scene_ready);
+    window.open(erwin::ui::kDemoKnot);
+    QVERIFY(window.loader()->busy());
+    window.loader()->cancel();
+    QTRY_VERIFY_WITH_TIMEOUT(!window.loader()->busy(), kLoadTimeoutMs);
+    QTest::qWait(2000);  // a stale result would arrive by now
+    QCOMPARE(ready.count(), 0);
+    QCOMPARE(window.scene().points().pos.size(0), points);
+  }
+
+  void click_on_a_point_shows_its_receptive_field() {
+    MainWindow window;
+    QVERIFY(show_and_load(window, erwin::ui::kDemoMesh2d));
+    window.receptive_field_panel()->enable_box()->setChecked(true);
+    QTest::qWait(200);  // one frame, so that the camera maps world to screen
+
+    const torch::Tensor pos = window.scene().points().pos;
+    const int64_t target = pos.size(0) / 2 + 7;
+    vtkRenderer* renderer = window.viewport()->renderer();
+    renderer->SetWorldPoint(pos[target][0].item<double>(), pos[target][1].item<double>(), 0, 1);
+    renderer->WorldToDisplay();
+    const double* display = renderer->GetDisplayPoint();
+    const QPoint at(static_cast<int>(display[0]),
+                    window.viewport()->height() - 1 - static_cast<int>(display[1]));
+    QSignalSpy shown(&window, &MainWindow::receptive_field_shown);
+    QTest::mouseClick(window.viewport(), Qt::LeftButton, Qt::NoModifier, at);
+    QVERIFY(shown.wait(kLoadTimeoutMs));
+    // The picked point is the one under the pointer or a direct neighbour of it.
+    const int64_t node = shown.first().first().value<int64_t>();
+    const double spacing = (pos.amax(0) - pos.amin(0)).max().item<double>() / 20;
+    QVERIFY2((pos[node] - pos[target]).norm().item<double>() < spacing,
+             qPrintable(QString("picked %1 for %2").arg(node).arg(target)));
+    QVERIFY(window.scene().shows_receptive_field());
+  }
+
   void corrupt_file_shows_error_and_keeps_scene() {
     MainWindow window;
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    QVERIFY(load(window, erwin::ui::kDemoMesh2d));
+    QVERIFY(show_and_load(window, erwin::ui::kDemoMesh2d));
     const int64_t points = window.scene().points().pos.size(0);
     const QString source = window.current_source();
     const QImage before = window.screenshot(QSize(300, 200), false);

@@ -137,10 +137,13 @@ vtkSmartPointer<vtkPolyData> triangles_of(const torch::Tensor& faces) {
   return surface;
 }
 
-// Point files (erwin/point_io.h); several clouds in one file are shown as one.
+// Point files (erwin/point_io.h), with their clouds when there are several.
 PointSet from_point_file(const std::string& path) {
   const PointCloud cloud = load_point_file(path);
-  return {"", cloud.positions, cloud.faces ? triangles_of(*cloud.faces) : nullptr};
+  PointSet set{"", cloud.positions, cloud.faces ? triangles_of(*cloud.faces) : nullptr};
+  if (cloud.batch_idx && cloud.batch_idx->numel() && (*cloud.batch_idx)[-1].item<int64_t>() > 0)
+    set.file_batch_idx = *cloud.batch_idx;
+  return set;
 }
 
 using Loader = std::function<PointSet(const std::string&)>;
@@ -177,8 +180,10 @@ PointSet load_point_set(const std::string& path) {
   set.pos = set.pos.to(torch::kFloat32).contiguous();
   validate_point_cloud(PointCloud{set.pos, {}, {}, {}, {}}, path);
   set.pos = planar_to_2d(set.pos);
-  set.name = std::filesystem::path(path).filename().string();
-  return set;
+  set.name = set.file_name = std::filesystem::path(path).filename().string();
+  if (!set.file_batch_idx.defined()) return set;
+  set.file_pos = set.pos;
+  return select_cloud(set, 0);
 }
 
 std::vector<std::string> supported_patterns() {

@@ -79,18 +79,20 @@ MainWindow::MainWindow(QWidget* parent)
   connect(panel_, &TreePanel::level_changed, this, &MainWindow::apply_level);
   connect(panel_, &TreePanel::view_changed, this, [this](TreeView) { apply_view(); });
   connect(panel_, &TreePanel::angle_changed, this, &MainWindow::set_rotation_angle);
-  connect(panel_, &TreePanel::spheres_toggled, this, [this](bool on) {
-    scene_.set_show_spheres(on);
-    viewport_->update();
-  });
-  connect(panel_, &TreePanel::centres_toggled, this, [this](bool on) {
-    scene_.set_show_centres(on);
-    viewport_->update();
-  });
-  connect(panel_, &TreePanel::padding_toggled, this, [this](bool on) {
-    scene_.set_show_padding(on);
-    viewport_->update();
-  });
+  connect(panel_, &TreePanel::cloud_changed, this, &MainWindow::show_cloud);
+  const auto show_and_redraw = [this](void (PointScene::*show)(bool)) {
+    return [this, show](bool on) {
+      (scene_.*show)(on);
+      viewport_->update();
+    };
+  };
+  connect(panel_, &TreePanel::spheres_toggled, this,
+          show_and_redraw(&PointScene::set_show_spheres));
+  connect(panel_, &TreePanel::hulls_toggled, this, show_and_redraw(&PointScene::set_show_hulls));
+  connect(panel_, &TreePanel::centres_toggled, this,
+          show_and_redraw(&PointScene::set_show_centres));
+  connect(panel_, &TreePanel::padding_toggled, this,
+          show_and_redraw(&PointScene::set_show_padding));
 
   connect(loader_, &SceneLoader::loaded, this, &MainWindow::on_loaded);
   connect(loader_, &SceneLoader::failed, this, &MainWindow::on_failed);
@@ -283,12 +285,21 @@ void MainWindow::set_rotation_angle(double degrees) {
     loader_->rebuild(std::make_shared<const PointSet>(scene_.points()), degrees);
 }
 
+void MainWindow::show_cloud(int cloud) {
+  if (!scene_.has_data() || scene_.points().cloud_count() <= cloud ||
+      scene_.points().cloud == cloud)
+    return;
+  loader_->rebuild(std::make_shared<const PointSet>(select_cloud(scene_.points(), cloud)),
+                   panel_->angle());
+}
+
 void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree) {
   // A rebuild (new angle) keeps the points' storage, the camera and the title.
   const bool new_points =
       !scene_.has_data() || scene_.points().pos.data_ptr() != points->pos.data_ptr();
   scene_.set_data(std::move(points), std::move(tree));
   panel_->set_tree(&scene_.tree());
+  panel_->set_clouds(scene_.points().cloud_count(), scene_.points().cloud);
   scene_.set_level(panel_->level());
   hovered_ = -1;
   field_node_ = -1;

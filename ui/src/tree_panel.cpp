@@ -7,6 +7,7 @@
 #include <QLabel>
 #include <QSignalBlocker>
 #include <QSlider>
+#include <QSpinBox>
 #include <QVBoxLayout>
 
 #include "erwin/ui/scene_tree.h"
@@ -20,7 +21,12 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   level_->setPageStep(1);
   level_->setTickPosition(QSlider::TicksBelow);
   level_label_ = new QLabel("level 0");
+  cloud_ = new QSpinBox;
+  cloud_->setObjectName("cloud");
+  cloud_->setKeyboardTracking(false);
+  cloud_label_ = new QLabel("cloud");
   spheres_ = new QCheckBox("ball spheres");
+  hulls_ = new QCheckBox("ball convex hulls");
   centres_ = new QCheckBox("pooled nodes (ball centres)");
   padding_ = new QCheckBox("padding slots");
   view_ = new QComboBox;
@@ -40,12 +46,14 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   statistics_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
 
   auto* form = new QFormLayout;
+  form->addRow(cloud_label_, cloud_);
   form->addRow(level_label_, level_);
   form->addRow("tree", view_);
   form->addRow("rotation", angle_);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(form);
   layout->addWidget(spheres_);
+  layout->addWidget(hulls_);
   layout->addWidget(centres_);
   layout->addWidget(padding_);
   layout->addWidget(statistics_, 1);
@@ -54,13 +62,17 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
     level_label_->setText(QString("level %1").arg(level));
     Q_EMIT level_changed(level);
   });
+  connect(cloud_, qOverload<int>(&QSpinBox::valueChanged), this,
+          [this](int cloud) { Q_EMIT cloud_changed(cloud - 1); });
   connect(view_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this](int index) { Q_EMIT view_changed(static_cast<TreeView>(index)); });
   connect(angle_, qOverload<double>(&QDoubleSpinBox::valueChanged), this,
           &TreePanel::angle_changed);
   connect(spheres_, &QCheckBox::toggled, this, &TreePanel::spheres_toggled);
+  connect(hulls_, &QCheckBox::toggled, this, &TreePanel::hulls_toggled);
   connect(centres_, &QCheckBox::toggled, this, &TreePanel::centres_toggled);
   connect(padding_, &QCheckBox::toggled, this, &TreePanel::padding_toggled);
+  set_clouds(1, 0);
 }
 
 void TreePanel::set_tree(const SceneTree* tree) {
@@ -71,6 +83,15 @@ void TreePanel::set_tree(const SceneTree* tree) {
 }
 
 void TreePanel::set_statistics(const QString& text) { statistics_->setText(text); }
+
+void TreePanel::set_clouds(int64_t count, int64_t current) {
+  const QSignalBlocker blocker(cloud_);
+  cloud_->setRange(1, static_cast<int>(count));
+  cloud_->setValue(static_cast<int>(current) + 1);
+  cloud_->setSuffix(QString(" of %1").arg(count));
+  cloud_->setVisible(count > 1);
+  cloud_label_->setVisible(count > 1);
+}
 
 int TreePanel::level() const { return level_->value(); }
 TreeView TreePanel::view() const { return static_cast<TreeView>(view_->currentIndex()); }

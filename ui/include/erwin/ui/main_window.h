@@ -45,6 +45,8 @@ class MainWindow : public QMainWindow {
   void set_view(TreeView view);
   // Rebuilds the tree with this rotation angle (0: no rotated tree).
   void set_rotation_angle(double degrees);
+  // Files of several clouds: shows cloud `cloud` (0-based) with its own tree, in the background.
+  void show_cloud(int cloud);
 
   QImage screenshot(const QSize& pixels, bool with_overlay = true);
 

@@ -32,6 +32,7 @@ class PointScene {
   void set_level(int64_t level);
   int64_t level() const { return level_; }
   void set_show_spheres(bool show);
+  void set_show_hulls(bool show);
   void set_show_centres(bool show);
   void set_show_padding(bool show);
   // Overlay mode: points outside the rotated ball that holds `point` (at the current level) are
@@ -50,25 +51,29 @@ class PointScene {
   // The prop that holds the points of one tree (used for picking).
   vtkActor* points_actor(bool rotated) const;
 
-  // Largest number of balls for which spheres are drawn (more would hide the points).
+  // Largest number of balls for which spheres or hulls are drawn (more would hide the points).
   static constexpr int64_t kMaxSpheres = 65536;
+  static constexpr int64_t kMaxHulls = 16384;
 
  private:
   struct Layer;
   void recolour();
   void colour_receptive_field();
   void update_level_props();
+  void update_hulls();
 
   std::shared_ptr<const PointSet> points_;
   std::shared_ptr<const SceneTree> tree_;
   std::unique_ptr<Layer> original_, rotated_;
   vtkSmartPointer<vtkPolyData> spheres_data_, centres_data_, padding_data_;
-  vtkSmartPointer<vtkPolyData> marker_data_;
-  vtkSmartPointer<vtkActor> spheres_, centres_, padding_, marker_;
+  vtkSmartPointer<vtkPolyData> marker_data_, hulls_data_;
+  vtkSmartPointer<vtkActor> spheres_, centres_, padding_, marker_, hulls_;
+  vtkSmartPointer<vtkPoints> vtk_points_;  // the points, shared by the layers and the hulls
+  int64_t hulls_level_ = -1;               // level hulls_data_ holds, -1: none
   torch::Tensor field_erwin_, field_khop_;
   int64_t level_ = 0;
   int64_t straddle_point_ = -1;
-  bool show_spheres_ = false, show_centres_ = false, show_padding_ = false;
+  bool show_spheres_ = false, show_centres_ = false, show_padding_ = false, show_hulls_ = false;
 };
 
 }  // namespace erwin::ui

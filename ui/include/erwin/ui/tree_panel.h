@@ -8,6 +8,7 @@ class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QSlider;
+class QSpinBox;
 
 namespace erwin::ui {
 
@@ -23,6 +24,9 @@ class TreePanel : public QWidget {
   // New tree: slider range 0 ... max_level, rotation views enabled when it has a rotation.
   void set_tree(const SceneTree* tree);
   void set_statistics(const QString& text);
+  // Files of several clouds: the cloud selector (shown only when count > 1), 0-based `current`.
+  void set_clouds(int64_t count, int64_t current);
+  QSpinBox* cloud_box() const { return cloud_; }
 
   QSlider* level_slider() const { return level_; }
   int level() const;
@@ -31,21 +35,26 @@ class TreePanel : public QWidget {
   double angle() const;
   void set_angle(double degrees);  // does not emit angle_changed
   QCheckBox* spheres_box() const { return spheres_; }
+  QCheckBox* hulls_box() const { return hulls_; }
   QCheckBox* centres_box() const { return centres_; }
   QCheckBox* padding_box() const { return padding_; }
 
  Q_SIGNALS:
   void level_changed(int level);
+  void cloud_changed(int cloud);  // 0-based
   void view_changed(erwin::ui::TreeView view);
   void angle_changed(double degrees);
   void spheres_toggled(bool on);
+  void hulls_toggled(bool on);
   void centres_toggled(bool on);
   void padding_toggled(bool on);
 
  private:
   QSlider* level_;
+  QSpinBox* cloud_;
+  QLabel* cloud_label_;
   QLabel* level_label_;
-  QCheckBox *spheres_, *centres_, *padding_;
+  QCheckBox *spheres_, *hulls_, *centres_, *padding_;
   QComboBox* view_;
   QDoubleSpinBox* angle_;
   QLabel* statistics_;
