@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "erwin/balltree.h"
+#include "erwin/convex_hull.h"
 #include "erwin/tree_queries.h"
 
 namespace {
@@ -148,6 +149,9 @@ int main(int argc, char** argv) {
   });
   register_query("coarsened_positions_2222", [](const erwin::BallTree& t, const torch::Tensor& p) {
     benchmark::DoNotOptimize(erwin::coarsened_positions(t, p, {2, 2, 2, 2}));
+  });
+  register_query("ball_hulls_level7", [](const erwin::BallTree& t, const torch::Tensor& p) {
+    benchmark::DoNotOptimize(erwin::ball_hulls(p, t.tree_idx, 7));  // 8192 hulls
   });
   MedianCollector medians;
   benchmark::RunSpecifiedBenchmarks(&medians);
