@@ -152,6 +152,8 @@ class TestMainWindow : public QObject {
     const QPoint at(static_cast<int>(display[0]),
                     window.viewport()->height() - 1 - static_cast<int>(display[1]));
     QSignalSpy shown(&window, &MainWindow::receptive_field_shown);
+    QTest::mouseMove(window.viewport(), at);  // as a user would: the overlay sees the pointer
+    QTest::qWait(100);
     QTest::mouseClick(window.viewport(), Qt::LeftButton, Qt::NoModifier, at);
     QVERIFY(shown.wait(kLoadTimeoutMs));
     // The picked point is the one under the pointer or a direct neighbour of it.

@@ -110,6 +110,9 @@ MainWindow::MainWindow(QWidget* parent)
   vtkNew<vtkCallbackCommand> button;
   button->SetCallback(&MainWindow::on_vtk_button);
   button->SetClientData(this);
+  // The camera style grabs VTK's mouse focus on a press, and then only passive observers hear the
+  // release. This one changes no VTK state, so passive is what it is.
+  button->PassiveObserverOn();
   viewport_->interactor()->AddObserver(vtkCommand::LeftButtonPressEvent, button);
   viewport_->interactor()->AddObserver(vtkCommand::LeftButtonReleaseEvent, button);
 
