@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -66,7 +65,6 @@ struct Face {
   int64_t a, b, c;
   Vec3 normal;  // unit, outward
   double offset;
-  bool alive = true;
 };
 
 class IncrementalHull {
@@ -89,13 +87,13 @@ class IncrementalHull {
     add_face(s1, s2, s3);
     for (int64_t id : ids) add_point(id);
     ConvexHull hull;
-    std::set<int64_t> corners;
     for (const Face& f : faces_) {
-      if (!f.alive) continue;
       hull.triangles.push_back({f.a, f.b, f.c});
-      corners.insert({f.a, f.b, f.c});
+      hull.vertices.insert(hull.vertices.end(), {f.a, f.b, f.c});
     }
-    hull.vertices.assign(corners.begin(), corners.end());
+    std::sort(hull.vertices.begin(), hull.vertices.end());
+    hull.vertices.erase(std::unique(hull.vertices.begin(), hull.vertices.end()),
+                        hull.vertices.end());
     return hull;
   }
 
@@ -115,20 +113,24 @@ class IncrementalHull {
 
   void add_point(int64_t id) {
     const Vec3 p = points_.at(id);
-    std::set<std::pair<int64_t, int64_t>> visible_edges;
-    std::vector<size_t> visible;
+    visible_edges_.clear();
+    size_t kept = 0;  // faces not seen from p stay, compacted to the front
     for (size_t f = 0; f < faces_.size(); ++f) {
       const Face& face = faces_[f];
-      if (!face.alive || face.normal.dot(p) - face.offset <= tolerance_) continue;
-      visible.push_back(f);
-      visible_edges.insert({{face.a, face.b}, {face.b, face.c}, {face.c, face.a}});
+      if (face.normal.dot(p) - face.offset <= tolerance_) {
+        faces_[kept++] = face;
+      } else {
+        visible_edges_.insert(visible_edges_.end(),
+                              {{face.a, face.b}, {face.b, face.c}, {face.c, face.a}});
+      }
     }
-    // Horizon: edges of visible faces whose neighbour across the edge is not visible.
-    for (size_t f : visible) {
-      faces_[f].alive = false;
-      const Face face = faces_[f];
-      for (const auto& [u, v] : {std::pair{face.a, face.b}, {face.b, face.c}, {face.c, face.a}})
-        if (!visible_edges.count({v, u})) add_face(u, v, id);
+    if (kept == faces_.size()) return;  // inside the hull
+    faces_.resize(kept);
+    // Horizon: edges of seen faces whose neighbour across the edge is not seen.
+    for (const auto& [u, v] : visible_edges_) {
+      const bool inner = std::find(visible_edges_.begin(), visible_edges_.end(), std::pair{v, u}) !=
+                         visible_edges_.end();
+      if (!inner) add_face(u, v, id);
     }
   }
 
@@ -136,6 +138,7 @@ class IncrementalHull {
   double tolerance_;
   Vec3 inside_;
   std::vector<Face> faces_;
+  std::vector<std::pair<int64_t, int64_t>> visible_edges_;  // of the faces the new point sees
 };
 
 template <class Measure>
@@ -182,6 +185,9 @@ ConvexHull hull_of(const Points& points, std::vector<int64_t> ids) {
   return IncrementalHull(points, tolerance).build(ids, {i0, i1, i2, i3});
 }
 
+// Candidate sets up to this size skip the hull below the requested level (see ball_hulls).
+constexpr size_t kPassThroughCorners = 32;
+
 Points points_of(const torch::Tensor& pos) {
   if (pos.scalar_type() != torch::kFloat || pos.dim() != 2 ||
       (pos.size(1) != 2 && pos.size(1) != 3) || !pos.device().is_cpu() || !pos.is_contiguous())
@@ -217,10 +223,16 @@ std::vector<ConvexHull> ball_hulls(const torch::Tensor& pos, const torch::Tensor
     std::vector<ConvexHull> parents(hulls.size() / 2);
     at::parallel_for(0, static_cast<int64_t>(parents.size()), 256, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {
-        std::vector<int64_t> corners = hulls[2 * b].vertices;
+        std::vector<int64_t> corners = std::move(hulls[2 * b].vertices);
         corners.insert(corners.end(), hulls[2 * b + 1].vertices.begin(),
                        hulls[2 * b + 1].vertices.end());
-        parents[b] = hull_of(p, std::move(corners));
+        // Any superset of a ball's corners gives its parent the same hull, so small sets are
+        // passed up as they are; hulls are taken where they prune, and at the level asked for.
+        if (l == level || corners.size() > kPassThroughCorners) {
+          parents[b] = hull_of(p, std::move(corners));
+        } else {
+          parents[b].vertices = std::move(corners);
+        }
       }
     });
     hulls = std::move(parents);
