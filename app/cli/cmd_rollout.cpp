@@ -36,9 +36,12 @@ int run_rollout(const Arguments& args) {
               parser.text("device").c_str());
   std::fflush(stdout);  // before the long step, also when stdout is a pipe
   const auto start = std::chrono::steady_clock::now();
+  ProgressBar progress("rollout", steps);
   datasets::EagleRollout rollout =
       datasets::eagle_rollout(model, parser.text("data"), parser.text("split"),
-                              parser.integer("simulation"), parser.integer("start"), steps, device);
+                              parser.integer("simulation"), parser.integer("start"), steps, device,
+                              [&](int64_t done, int64_t) { progress.update(done); });
+  progress.finish();
   rollout.checkpoint = checkpoint;
   std::printf("%lld nodes, %lld steps in %.2f s\n%6s %6s %14s %14s\n",
               static_cast<long long>(rollout.positions.size(1)), static_cast<long long>(steps),

@@ -33,7 +33,7 @@ EagleModel load_eagle_model(const std::string& checkpoint_path) {
 
 EagleRollout eagle_rollout(EagleModel& model, const std::string& root, const std::string& split,
                            int64_t simulation, int64_t start, int64_t steps,
-                           const torch::Device& device) {
+                           const torch::Device& device, const UnrollProgress& on_step) {
   if (steps < 1) throw std::invalid_argument("eagle_rollout: steps must be at least 1");
   EagleOptions options;
   options.window = steps + 1;
@@ -47,7 +47,7 @@ EagleRollout eagle_rollout(EagleModel& model, const std::string& root, const std
   torch::NoGradGuard no_grad;
   model->to(device);
   model->eval();
-  const EagleUnroll unroll = model->unroll(eagle_window_from_batch(batch));
+  const EagleUnroll unroll = model->unroll(eagle_window_from_batch(batch), on_step);
   const torch::Tensor predicted = eagle_denormalise(unroll.states).cpu();
   const torch::Tensor truth = eagle_denormalise(batch.targets).cpu();
 

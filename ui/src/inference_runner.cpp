@@ -2,11 +2,17 @@
 
 #include <QDir>
 #include <exception>
+#include <stdexcept>
 
 #include "erwin/training/training_checkpoint.h"
 
 namespace erwin::ui {
 namespace {
+
+// Thrown from a stage report of a job that is no longer current: ends its work early.
+struct Abandoned : std::runtime_error {
+  Abandoned() : std::runtime_error("abandoned") {}
+};
 
 RunConfig checkpoint_config(const QString& path) {
   return load_training_checkpoint(path.toStdString()).run_config;
@@ -20,7 +26,10 @@ InferenceResult eagle_result(const InferenceRequest& request,
   InferenceResult result;
   result.eagle = datasets::eagle_rollout(
       model, request.data_root.toStdString(), request.split.toStdString(), request.item,
-      request.start, request.steps, torch::Device(request.device.toStdString()));
+      request.start, request.steps, torch::Device(request.device.toStdString()),
+      [&](int64_t done, int64_t total) {
+        stage(QString("rolling out: step %1 of %2").arg(done).arg(total));
+      });
   result.eagle->checkpoint = request.checkpoint.toStdString();
   return result;
 }
@@ -76,8 +85,10 @@ void InferenceWorker::inspect(quint64 job, QString checkpoint) {
 void InferenceWorker::run(quint64 job, InferenceRequest request) {
   if (!jobs_->is_current(job)) return;
   try {
-    InferenceResult result =
-        run_inference(request, [this, job](const QString& text) { Q_EMIT stage(job, text); });
+    InferenceResult result = run_inference(request, [this, job](const QString& text) {
+      if (!jobs_->is_current(job)) throw Abandoned();  // cancelled or superseded
+      Q_EMIT stage(job, text);
+    });
     Q_EMIT finished(job, std::make_shared<const InferenceResult>(std::move(result)));
   } catch (const std::exception& e) {
     Q_EMIT failed(job, QString::fromStdString(e.what()));

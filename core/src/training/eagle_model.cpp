@@ -55,7 +55,7 @@ torch::Tensor EagleModelImpl::single_forward(const torch::Tensor& state,
   return pred_head(main_model(inputs).features);
 }
 
-EagleUnroll EagleModelImpl::unroll(const EagleWindow& w) {
+EagleUnroll EagleModelImpl::unroll(const EagleWindow& w, const UnrollProgress& on_step) {
   check_window(w);
   const int64_t steps = w.state.size(1);
   std::vector<torch::Tensor> states{w.state.select(1, 0)}, increments, targets;
@@ -71,6 +71,7 @@ EagleUnroll EagleModelImpl::unroll(const EagleWindow& w) {
     // MeshGraphNet's boundary condition: inflow, wall and disabled nodes follow the data.
     states.push_back(
         torch::where(w.boundary.select(1, t).unsqueeze(-1), truth, previous + increment));
+    if (on_step) on_step(t, steps - 1);
   }
   return {torch::stack(states, 1), torch::stack(increments, 1), torch::stack(targets, 1)};
 }

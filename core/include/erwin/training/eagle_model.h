@@ -6,6 +6,7 @@
 // are boundaries) stay with the caller: this file only sees tensors.
 #include <torch/torch.h>
 
+#include <functional>
 #include <vector>
 
 #include "erwin/config.h"
@@ -31,6 +32,10 @@ struct EagleUnroll {
   torch::Tensor target_increments;  // [N, T-1, 4]: true state minus the previous prediction
 };
 
+// Called after each unrolled step with (steps done, steps in all). It may throw to abandon the
+// unroll, e.g. when the job it belongs to was cancelled.
+using UnrollProgress = std::function<void(int64_t done, int64_t total)>;
+
 struct EagleModelImpl : torch::nn::Module {
   // `node_types`: K, the one-hot width (EAGLE: 9).
   EagleModelImpl(const ErwinConfig& config, int64_t node_types);
@@ -42,7 +47,7 @@ struct EagleModelImpl : torch::nn::Module {
 
   // Autoregressive unroll from window.state[:, 0] over the window's T steps (T >= 2). Throws
   // std::invalid_argument naming a field whose shape does not fit.
-  EagleUnroll unroll(const EagleWindow& window);
+  EagleUnroll unroll(const EagleWindow& window, const UnrollProgress& on_step = {});
 
   torch::nn::Linear embedding_model{nullptr};
   ErwinTransformer main_model{nullptr};

@@ -33,10 +33,12 @@ struct EagleRollout {
 
 // Rolls `model` out autoregressively for `steps` steps from frame `start` of simulation
 // `simulation` of `root`/`split` (T = steps + 1 frames), on `device`, without gradients.
-// std::invalid_argument when the frames do not exist.
+// std::invalid_argument when the frames do not exist. `on_step` follows the steps (and may throw
+// to abandon the rollout).
 EagleRollout eagle_rollout(EagleModel& model, const std::string& root, const std::string& split,
                            int64_t simulation, int64_t start, int64_t steps,
-                           const torch::Device& device = torch::kCPU);
+                           const torch::Device& device = torch::kCPU,
+                           const UnrollProgress& on_step = {});
 
 struct ShapenetPrediction {
   int64_t car = 0;
