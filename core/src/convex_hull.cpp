@@ -216,10 +216,14 @@ std::vector<ConvexHull> ball_hulls(const torch::Tensor& pos, const torch::Tensor
     throw std::invalid_argument("level: " + std::to_string(level) + " has no balls in a tree of " +
                                 std::to_string(num_slots) + " slots");
   const int64_t* point_of_slot = slots.data_ptr<int64_t>();
-  // Level 0: every slot is its own ball.
-  std::vector<ConvexHull> hulls(num_slots);
-  for (int64_t s = 0; s < num_slots; ++s) hulls[s].vertices = {point_of_slot[s]};
-  for (int64_t l = 1; l <= level; ++l) {
+  // Level 0: every slot is its own ball; from level 1 on, start from the slot pairs.
+  const int64_t first = std::min<int64_t>(level, 1);
+  std::vector<ConvexHull> hulls(num_slots >> first);
+  for (size_t b = 0; b < hulls.size(); ++b)
+    hulls[b].vertices.assign(point_of_slot + (b << first), point_of_slot + ((b + 1) << first));
+  if (level == 1)
+    for (ConvexHull& hull : hulls) hull = hull_of(p, std::move(hull.vertices));
+  for (int64_t l = 2; l <= level; ++l) {
     std::vector<ConvexHull> parents(hulls.size() / 2);
     at::parallel_for(0, static_cast<int64_t>(parents.size()), 256, [&](int64_t begin, int64_t end) {
       for (int64_t b = begin; b < end; ++b) {

@@ -89,6 +89,8 @@ class ConvexHullTest : public QObject {
   void ball_hulls_equal_direct_hulls_data() {
     QTest::addColumn<int>("dim");
     QTest::addColumn<int>("level");
+    QTest::newRow("3d level 0") << 3 << 0;
+    QTest::newRow("3d level 1") << 3 << 1;
     QTest::newRow("3d level 2") << 3 << 2;
     QTest::newRow("3d level 6") << 3 << 6;
     QTest::newRow("2d level 5") << 2 << 5;
