@@ -132,8 +132,8 @@ Batch random_batch(const std::vector<int64_t>& sizes, int dim, uint64_t seed) {
   for (size_t b = 0; b < sizes.size(); ++b)
     ids.push_back(torch::full({sizes[b]}, static_cast<int64_t>(b), torch::kInt64));
   const torch::Tensor batch_idx = torch::cat(ids);
-  // Distinct coordinates (a permutation of a jittered grid per dimension): with ties the SPEC
-  // leaves open which tied point goes left, so only tie-free clouds have one right partition.
+  // Distinct coordinates (a permutation of a jittered grid per dimension): the published code
+  // leaves open which of two tied points goes left, so only tie-free clouds compare with it.
   const int64_t n = batch_idx.size(0);
   std::vector<torch::Tensor> columns;
   for (int k = 0; k < dim; ++k) {
@@ -216,6 +216,27 @@ class BallTreeTest : public QObject {
     QCOMPARE(fast.tree_idx_rot.size(), size_t{3});
     QCOMPARE(fast.tree_idx_rot[2].size(0), fast.tree_idx.size(0) / 8);
     expect_same_trees(fast, baseline, options.ball_sizes);
+  }
+
+  // Grids tie on every coordinate. Both builders order ties by row, so they still agree.
+  void fast_equals_baseline_on_grid_points_data() {
+    QTest::addColumn<std::vector<int64_t>>("shape");
+    QTest::newRow("2d") << std::vector<int64_t>{61, 47};
+    QTest::newRow("3d") << std::vector<int64_t>{13, 11, 9};
+  }
+  void fast_equals_baseline_on_grid_points() {
+    QFETCH(std::vector<int64_t>, shape);
+    std::vector<torch::Tensor> axes;
+    for (int64_t size : shape) axes.push_back(torch::arange(size, torch::kFloat32));
+    const torch::Tensor pos =
+        torch::stack(torch::meshgrid(axes, "ij"), -1).reshape({-1, int64_t(shape.size())});
+    const torch::Tensor batch_idx = torch::zeros({pos.size(0)}, torch::kInt64);
+    const RotationOptions options{{2}, {16, 8}, 45.0};
+    const BallTree fast = erwin::build_balltree_with_rotations(pos, batch_idx, options);
+    const BallTree baseline =
+        erwin::reference::build_balltree_with_rotations_recursive(pos, batch_idx, options);
+    expect_same_trees(fast, baseline, options.ball_sizes);
+    expect_valid_tree(fast, pos.size(0));
   }
 
   void angle_zero_builds_no_rotated_trees() {

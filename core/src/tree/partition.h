@@ -3,9 +3,10 @@
 //
 // A segment is one cloud's nodes at one level. Partitioning it: while `depth` > 0 and a node holds
 // at least 2 points, split it along the dimension of largest spread (max - min in double, lowest
-// dimension on ties) so that the count/2 smallest go left; a node of `slots` slots hands slots/2
-// to each child. At a leaf its points fill its slots in order and, when fewer points than slots
-// remain (a 2-slot leaf with one point), the last point is repeated with mask false.
+// dimension on ties) so that the count/2 smallest go left (equal coordinates in row order: the
+// SPEC leaves ties open, and this makes every builder agree); a node of `slots` slots hands
+// slots/2 to each child. At a leaf its points fill its slots in order and, when fewer points than
+// slots remain (a 2-slot leaf with one point), the last point is repeated with mask false.
 #include <cstdint>
 #include <vector>
 

@@ -1,15 +1,18 @@
 // The fast partitioner. Same splits as partition_recursive.cpp, made faster by
 //  - packed 16-byte records {x, y, z, row}: selection streams through memory (no indirection) and
 //    a node's bounding box costs one SSE min and max per record;
-//  - comparing float keys: float -> double is exact and monotone, so the order is the SPEC's;
-//  - a branch-free quickselect (block partitioning, sampled pivots), small nodes sorted directly;
+//  - comparing (float key, row) as one integer: float -> double is exact and monotone, so the
+//    order is the SPEC's, with ties broken by row as in partition_recursive;
+//  - a branch-free quickselect (out-of-place partitions, sampled pivots), small nodes sorted;
 //  - clouds and large subtrees as tasks for every hardware thread.
 #include <emmintrin.h>
 
 #include <algorithm>
 #include <condition_variable>
 #include <cstdint>
+#include <cstring>
 #include <exception>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -61,104 +64,101 @@ int widest(const Box& box, int dim) {
   return widest_dimension(lo, hi, dim);
 }
 
-// Sorts a small node by key k. Insertion sort: on a handful of records it needs fewer
-// instructions than any branch-free scheme tried (rank counting cost 4x more).
+// The selection order: coordinate k, then the row. Rows are unique, so the order is total and
+// equal coordinates split the same way in every builder (partition_recursive breaks ties by row
+// too), whatever the partitioning scheme. The float's bits are mapped so that unsigned order is
+// numeric order (-0 was made +0 on loading).
+uint64_t order_key(const Record& r, int k) {
+  uint32_t bits;
+  std::memcpy(&bits, &r.c[k], sizeof bits);
+  bits ^= (0u - (bits >> 31)) | 0x80000000u;
+  return uint64_t{bits} << 32 | static_cast<uint32_t>(r.row);
+}
+
+// Sorts a small node (n <= kSmallNode) by order_key without branches: a record's rank is the
+// number of keys below it (equal coordinates: lower rows), counted four lanes at a time, and
+// the record moves straight to its rank. Insertion sort mispredicts about once per record here.
 void sort_small(Record* r, int n, int k) {
-  for (int i = 1; i < n; ++i) {
-    const Record item = r[i];
-    int j = i;
-    for (; j > 0 && item.c[k] < r[j - 1].c[k]; --j) r[j] = r[j - 1];
-    r[j] = item;
+  static_assert(kSmallNode % 4 == 0, "whole blocks of four lanes");
+  static constexpr uint8_t kBitsSet[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
+  alignas(16) float key[kSmallNode];
+  alignas(16) int32_t row[kSmallNode];
+  for (int i = 0; i < kSmallNode; ++i) {  // lanes past n: +inf, never below a finite key
+    key[i] = i < n ? r[i].c[k] : std::numeric_limits<float>::infinity();
+    row[i] = i < n ? r[i].row : std::numeric_limits<int32_t>::max();
   }
+  Record sorted[kSmallNode];
+  const int blocks = (n + 3) / 4;
+  for (int i = 0; i < n; ++i) {
+    const __m128 key_i = _mm_set1_ps(key[i]);
+    const __m128i row_i = _mm_set1_epi32(row[i]);
+    int rank = 0;
+    for (int b = 0; b < blocks; ++b) {
+      const __m128 keys = _mm_load_ps(key + 4 * b);
+      const __m128i rows = _mm_load_si128(reinterpret_cast<const __m128i*>(row + 4 * b));
+      const __m128 tie =
+          _mm_and_ps(_mm_cmpeq_ps(keys, key_i), _mm_castsi128_ps(_mm_cmplt_epi32(rows, row_i)));
+      rank += kBitsSet[_mm_movemask_ps(_mm_or_ps(_mm_cmplt_ps(keys, key_i), tie))];
+    }
+    sorted[rank] = r[i];
+  }
+  std::memcpy(r, sorted, n * sizeof(Record));
 }
 
 template <bool kOrEqual>
-bool goes_front(const Record& item, int k, float pivot) {
-  return kOrEqual ? item.c[k] <= pivot : item.c[k] < pivot;
+bool goes_front(const Record& item, int k, uint64_t pivot) {
+  return kOrEqual ? order_key(item, k) <= pivot : order_key(item, k) < pivot;
 }
 
-// Moves the elements with key < pivot (or <= pivot) to the front without branches (Lomuto);
-// returns how many there are.
+// Moves the records with key < pivot (or <= pivot) to the front; returns how many there are.
+// Out of place and branch-free: each record is written at both ends of `scratch` and only the end
+// it belongs to advances. An in-place branch-free swap (Lomuto) reloads the slot it has just
+// stored, and that store-to-load dependency cost more than the whole selection otherwise did.
+// Records at the back end up reversed, which a selection does not mind.
 template <bool kOrEqual>
-int64_t lomuto_partition(Record* r, int64_t n, int k, float pivot) {
-  int64_t store = 0;
+int64_t partition_front(Record* r, int64_t n, int k, uint64_t pivot, Record* scratch) {
+  int64_t front = 0, back = n - 1;
   for (int64_t i = 0; i < n; ++i) {
-    const bool front = goes_front<kOrEqual>(r[i], k, pivot);
-    const Record item = r[i];
-    r[i] = r[store];
-    r[store] = item;
-    store += front;
+    const __m128i item = _mm_load_si128(reinterpret_cast<const __m128i*>(r + i));
+    const bool to_front = goes_front<kOrEqual>(r[i], k, pivot);
+    _mm_store_si128(reinterpret_cast<__m128i*>(scratch + front), item);
+    _mm_store_si128(reinterpret_cast<__m128i*>(scratch + back), item);
+    front += to_front;
+    back -= !to_front;
   }
-  return store;
+  std::memcpy(r, scratch, n * sizeof(Record));
+  return front;
 }
 
-// Same result as lomuto_partition, faster on long ranges: block partitioning (Edelkamp & Weiss,
-// "BlockQuicksort") scans blocks from both ends, recording the misplaced elements' offsets
-// without branches, then swaps them pairwise; the middle that is left goes to Lomuto.
-template <bool kOrEqual>
-int64_t partition_front(Record* r, int64_t n, int k, float pivot) {
-  constexpr int kBlock = 128;
-  uint8_t misplaced_left[kBlock], misplaced_right[kBlock];
-  int64_t lo = 0, hi = n;  // [0, lo) goes front, [hi, n) goes back
-  int num_left = 0, num_right = 0, first_left = 0, first_right = 0;
-  while (hi - lo > 2 * kBlock) {
-    if (num_left == 0) {
-      first_left = 0;
-      for (int i = 0; i < kBlock; ++i) {
-        misplaced_left[num_left] = static_cast<uint8_t>(i);
-        num_left += !goes_front<kOrEqual>(r[lo + i], k, pivot);
-      }
-    }
-    if (num_right == 0) {
-      first_right = 0;
-      for (int i = 0; i < kBlock; ++i) {
-        misplaced_right[num_right] = static_cast<uint8_t>(i);
-        num_right += goes_front<kOrEqual>(r[hi - 1 - i], k, pivot);
-      }
-    }
-    const int swaps = std::min(num_left, num_right);
-    for (int j = 0; j < swaps; ++j) {
-      std::swap(r[lo + misplaced_left[first_left + j]],
-                r[hi - 1 - misplaced_right[first_right + j]]);
-    }
-    num_left -= swaps;
-    num_right -= swaps;
-    first_left += swaps;
-    first_right += swaps;
-    if (num_left == 0) lo += kBlock;
-    if (num_right == 0) hi -= kBlock;
-  }
-  return lo + lomuto_partition<kOrEqual>(r + lo, hi - lo, k, pivot);
-}
-
-// A key of the range near rank `target`, estimated from an evenly spaced sample.
-float sampled_pivot(const Record* r, int64_t n, int64_t target, int k) {
+// An order_key of the range near rank `target`, estimated from an evenly spaced sample.
+uint64_t sampled_pivot(const Record* r, int64_t n, int64_t target, int k) {
   constexpr int64_t kMaxSample = 1023;
   const int64_t size = std::clamp<int64_t>(n / 32, 3, kMaxSample);
-  float sample[kMaxSample];
-  for (int64_t i = 0; i < size; ++i) sample[i] = r[(2 * i + 1) * n / (2 * size)].c[k];
+  uint64_t sample[kMaxSample];
+  for (int64_t i = 0; i < size; ++i) sample[i] = order_key(r[(2 * i + 1) * n / (2 * size)], k);
   const int64_t rank = std::min(size - 1, (2 * target + 1) * size / (2 * n));
   std::nth_element(sample, sample + rank, sample + size);
   return sample[rank];
 }
 
-// Reorders r so that r[kth] holds the kth smallest key and smaller/larger keys lie left/right.
-void select_kth(Record* r, int64_t n, int64_t kth, int k) {
+// Reorders r so that r[kth] holds the kth smallest order_key, smaller ones left, larger right.
+void select_kth(Record* r, int64_t n, int64_t kth, int k, Record* scratch) {
   int64_t lo = 0, hi = n;
   for (int rounds = 0; hi - lo > kSmallNode; ++rounds) {
     if (rounds == 64) {  // adversarial keys: fall back to introselect
-      std::nth_element(r + lo, r + kth, r + hi,
-                       [k](const Record& a, const Record& b) { return a.c[k] < b.c[k]; });
+      std::nth_element(r + lo, r + kth, r + hi, [k](const Record& a, const Record& b) {
+        return order_key(a, k) < order_key(b, k);
+      });
       return;
     }
-    const float pivot = sampled_pivot(r + lo, hi - lo, kth - lo, k);
-    const int64_t less = lo + partition_front<false>(r + lo, hi - lo, k, pivot);
+    const uint64_t pivot = sampled_pivot(r + lo, hi - lo, kth - lo, k);
+    const int64_t less = lo + partition_front<false>(r + lo, hi - lo, k, pivot, scratch);
     if (kth < less) {
       hi = less;
     } else if (less > lo) {
       lo = less;
-    } else {  // the pivot is the minimum: take off all its copies to make progress
-      const int64_t not_greater = lo + partition_front<true>(r + lo, hi - lo, k, pivot);
+    } else {  // the pivot is the minimum: take it off to make progress
+      const int64_t not_greater = lo + partition_front<true>(r + lo, hi - lo, k, pivot, scratch);
       if (kth < not_greater) return;
       lo = not_greater;
     }
@@ -175,6 +175,7 @@ class ParallelPartitioner {
       for (size_t s = 0; s < jobs[j].segments.size(); ++s) {
         const Segment& segment = jobs[j].segments[s];
         rows = std::max(rows, segment.node_offset + segment.node_count);
+        largest_segment_ = std::max(largest_segment_, segment.node_count);
         Task root;
         root.job = j;
         root.segment = s;
@@ -216,11 +217,12 @@ class ParallelPartitioner {
   };
 
   void work() {
+    const std::unique_ptr<Record[]> scratch(new Record[largest_segment_]);
     Task task;
     while (next(task)) {
       try {
         if (task.load) load(task);
-        split(task);
+        split(task, scratch.get());
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (!error_) error_ = std::current_exception();
@@ -257,13 +259,14 @@ class ParallelPartitioner {
     Record* r = records_[task.job].get() + task.begin;
     const float* coords = job.coords + task.begin * job.dim;
     for (int64_t i = 0; i < task.count; ++i) {
-      for (int k = 0; k < 3; ++k) r[i].c[k] = k < job.dim ? coords[i * job.dim + k] : 0.0f;
+      // + 0 turns -0 into +0: the two are equal, and order_key must see them so.
+      for (int k = 0; k < 3; ++k) r[i].c[k] = k < job.dim ? coords[i * job.dim + k] + 0.0f : 0.0f;
       r[i].row = static_cast<int32_t>(i);
     }
     task.box = bounds(r, task.count);
   }
 
-  void split(Task task) {
+  void split(Task task, Record* scratch) {
     const PartitionJob& job = jobs_[task.job];
     Record* base = records_[task.job].get();
     while (task.depth > 0 && task.count > 1) {
@@ -273,7 +276,7 @@ class ParallelPartitioner {
       if (task.count <= kSmallNode) {
         sort_small(r, static_cast<int>(task.count), k);
       } else {
-        select_kth(r, task.count, half, k);
+        select_kth(r, task.count, half, k, scratch);
       }
       Task right = task;
       right.begin += half;
@@ -286,7 +289,7 @@ class ParallelPartitioner {
       if (threads_ > 1 && right.count >= kSubtreeTaskGrain) {
         push(right);
       } else {
-        split(right);
+        split(right, scratch);
       }
       task.count = half;
       task.slots /= 2;
@@ -304,6 +307,7 @@ class ParallelPartitioner {
   std::vector<Task> queue_;
   int64_t pending_ = 0;  // tasks queued or running
   int64_t threads_ = 1;
+  int64_t largest_segment_ = 0;  // records, the size of each thread's partition scratch
   std::mutex mutex_;
   std::condition_variable ready_;
   std::exception_ptr error_;

@@ -41,8 +41,11 @@ class RecursivePartitioner {
     const int k = widest(begin, count);
     const int64_t half = count / 2;  // mid = (start + end) / 2
     auto first = index_.begin() + begin;
-    std::nth_element(first, first + half, first + count,
-                     [&](int64_t a, int64_t b) { return coord(a, k) < coord(b, k); });
+    // Equal coordinates are ordered by row, so that ties split the same way in every builder.
+    std::nth_element(first, first + half, first + count, [&](int64_t a, int64_t b) {
+      const double ca = coord(a, k), cb = coord(b, k);
+      return ca < cb || (ca == cb && a < b);
+    });
     split(begin, half, slot, slots / 2, depth - 1);
     split(begin + half, count - half, slot + slots / 2, slots / 2, depth - 1);
   }
