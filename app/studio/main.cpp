@@ -119,10 +119,15 @@ int main(int argc, char** argv) {
                 image.height());
     QApplication::exit(0);
   };
+  // The screenshot waits for the ball hulls when they are asked for (built in the background).
+  const auto write_when_complete = [&] {
+    if (screenshot_mode && window.scene().missing_hulls_level() < 0) write_screenshot();
+  };
   QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
     if (options.level >= 0) window.set_level(options.level);
-    if (screenshot_mode) write_screenshot();
+    write_when_complete();
   });
+  QObject::connect(&window, &erwin::ui::MainWindow::hulls_shown, &window, write_when_complete);
   const auto report_failure = [&](const QString& message) {
     std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
     if (screenshot_mode) QApplication::exit(1);

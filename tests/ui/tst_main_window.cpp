@@ -90,12 +90,27 @@ class TestMainWindow : public QObject {
     QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
     window.tree_panel()->level_slider()->setValue(11);
     const QImage points_only = window.screenshot(QSize(400, 300), false);
+    QSignalSpy shown(&window, &MainWindow::hulls_shown);
     window.tree_panel()->hulls_box()->setChecked(true);
+    // Built in the background: not there yet when the box is ticked, drawn when they arrive.
+    QCOMPARE(window.scene().missing_hulls_level(), 11);
+    QVERIFY(shown.wait(kLoadTimeoutMs));
+    QCOMPARE(shown.first().first().value<int64_t>(), 11);
+    QCOMPARE(window.scene().missing_hulls_level(), -1);
     const QImage with_hulls = window.screenshot(QSize(400, 300), false);
     QVERIFY2(changed_fraction(points_only, with_hulls) > 0.05,
              qPrintable(QString::number(changed_fraction(points_only, with_hulls))));
     window.tree_panel()->hulls_box()->setChecked(false);
     QCOMPARE(changed_fraction(points_only, window.screenshot(QSize(400, 300), false)), 0.0);
+
+    // Another level is built anew; a level seen before comes back at once.
+    window.tree_panel()->hulls_box()->setChecked(true);
+    window.tree_panel()->level_slider()->setValue(10);
+    QCOMPARE(window.scene().missing_hulls_level(), 10);
+    QVERIFY(shown.wait(kLoadTimeoutMs));
+    window.tree_panel()->level_slider()->setValue(11);
+    QCOMPARE(window.scene().missing_hulls_level(), -1);
+    QCOMPARE(changed_fraction(with_hulls, window.screenshot(QSize(400, 300), false)), 0.0);
   }
 
   void file_of_several_clouds_shows_one_cloud_at_a_time() {

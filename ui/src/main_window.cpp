@@ -25,6 +25,7 @@
 #include <QTimer>
 
 #include "erwin/ui/data_loader.h"
+#include "erwin/ui/hull_builder.h"
 #include "erwin/ui/imgui_overlay.h"
 #include "erwin/ui/point_picking.h"
 #include "erwin/ui/receptive_field_panel.h"
@@ -61,6 +62,7 @@ MainWindow::MainWindow(QWidget* parent)
       viewport_(new VtkViewport),
       right_(vtkSmartPointer<vtkRenderer>::New()),
       loader_(new SceneLoader(this)),
+      hull_builder_(new HullBuilder(this)),
       panel_(new TreePanel) {
   setWindowTitle("Erwin Studio");
   setAcceptDrops(true);
@@ -88,7 +90,11 @@ MainWindow::MainWindow(QWidget* parent)
   };
   connect(panel_, &TreePanel::spheres_toggled, this,
           show_and_redraw(&PointScene::set_show_spheres));
-  connect(panel_, &TreePanel::hulls_toggled, this, show_and_redraw(&PointScene::set_show_hulls));
+  connect(panel_, &TreePanel::hulls_toggled, this, [this](bool on) {
+    scene_.set_show_hulls(on);
+    request_hulls();
+    viewport_->update();
+  });
   connect(panel_, &TreePanel::centres_toggled, this,
           show_and_redraw(&PointScene::set_show_centres));
   connect(panel_, &TreePanel::padding_toggled, this,
@@ -96,6 +102,14 @@ MainWindow::MainWindow(QWidget* parent)
 
   connect(loader_, &SceneLoader::loaded, this, &MainWindow::on_loaded);
   connect(loader_, &SceneLoader::failed, this, &MainWindow::on_failed);
+  connect(hull_builder_, &HullBuilder::finished, this, [this](BallHullsPtr hulls) {
+    scene_.set_hulls(*hulls);
+    statusBar()->clearMessage();
+    viewport_->update();
+    Q_EMIT hulls_shown(hulls->level);
+  });
+  connect(hull_builder_, &HullBuilder::failed, this,
+          [this](const QString& message) { show_error("Erwin Studio - ball hulls", message); });
 
   // Hover picking is throttled: the pick runs once the pointer rests for a moment.
   hover_timer_ = new QTimer(this);
@@ -314,6 +328,7 @@ void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreeP
   apply_view();
   if (new_points) reset_camera();
   update_statistics();
+  request_hulls();
   viewport_->update();
   Q_EMIT scene_ready();
 }
@@ -328,7 +343,21 @@ void MainWindow::on_failed(const QString& source, const QString& message) {
 void MainWindow::apply_level(int level) {
   scene_.set_level(level);
   update_statistics();
+  request_hulls();
   viewport_->update();
+}
+
+// Hulls wanted but not yet built are built in the background; hulls no longer wanted are not.
+void MainWindow::request_hulls() {
+  const int64_t level = scene_.missing_hulls_level();
+  if (level < 0) {
+    hull_builder_->cancel();
+    return;
+  }
+  statusBar()->showMessage(QString("building the convex hulls of %1 balls (level %2)")
+                               .arg(scene_.tree().ball_count(level))
+                               .arg(level));
+  hull_builder_->build(scene_.points_ptr(), scene_.tree_ptr(), level);
 }
 
 void MainWindow::apply_view() {

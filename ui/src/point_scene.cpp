@@ -2,7 +2,6 @@
 
 #include <vtkActor.h>
 #include <vtkCellArray.h>
-#include <vtkCellData.h>
 #include <vtkFloatArray.h>
 #include <vtkGlyph3DMapper.h>
 #include <vtkNew.h>
@@ -16,8 +15,8 @@
 
 #include <cstring>
 
-#include "erwin/convex_hull.h"
 #include "erwin/ui/ball_colours.h"
+#include "erwin/ui/hull_builder.h"
 
 namespace erwin::ui {
 namespace {
@@ -59,38 +58,6 @@ vtkSmartPointer<vtkActor> actor_for(vtkPolyDataMapper* mapper) {
   auto actor = vtkSmartPointer<vtkActor>::New();
   actor->SetMapper(mapper);
   return actor;
-}
-
-// The cells of a level's ball hulls over the cloud's own point ids, one colour per ball:
-// triangles of solid hulls, polygons of flat ones (and of all 2D hulls), lines of segments.
-vtkSmartPointer<vtkPolyData> hull_cells(vtkPoints* points, const std::vector<ConvexHull>& hulls) {
-  auto polys = vtkSmartPointer<vtkCellArray>::New();
-  auto lines = vtkSmartPointer<vtkCellArray>::New();
-  std::vector<int64_t> poly_ball, line_ball;
-  for (size_t ball = 0; ball < hulls.size(); ++ball) {
-    const ConvexHull& hull = hulls[ball];
-    for (const auto& triangle : hull.triangles) {
-      const vtkIdType ids[3] = {triangle[0], triangle[1], triangle[2]};
-      polys->InsertNextCell(3, ids);
-      poly_ball.push_back(static_cast<int64_t>(ball));
-    }
-    if (!hull.triangles.empty() || hull.vertices.size() < 2) continue;
-    const std::vector<vtkIdType> ids(hull.vertices.begin(), hull.vertices.end());
-    (ids.size() == 2 ? lines : polys)
-        ->InsertNextCell(static_cast<vtkIdType>(ids.size()), ids.data());
-    (ids.size() == 2 ? line_ball : poly_ball).push_back(static_cast<int64_t>(ball));
-  }
-  // VTK orders cell data as verts, lines, polys, strips.
-  std::vector<int64_t> cell_ball = line_ball;
-  cell_ball.insert(cell_ball.end(), poly_ball.begin(), poly_ball.end());
-  auto colours = rgb_array(static_cast<int64_t>(cell_ball.size()), "ball");
-  colour_points_by_ball(torch::tensor(cell_ball, torch::kInt64), 0, colours->GetPointer(0));
-  auto data = vtkSmartPointer<vtkPolyData>::New();
-  data->SetPoints(points);
-  data->SetPolys(polys);
-  data->SetLines(lines);
-  data->GetCellData()->SetScalars(colours);
-  return data;
 }
 
 // Points rows of `pos` selected by `index` as float [M, 3] VTK points.
@@ -198,6 +165,7 @@ void PointScene::set_data(std::shared_ptr<const PointSet> points,
   vtk_points_ = to_vtk_points(points_->pos);
   original_ = std::make_unique<Layer>(*points_, vtk_points_);
   rotated_ = tree_->has_rotation() ? std::make_unique<Layer>(*points_, vtk_points_) : nullptr;
+  hulls_by_level_.clear();
   hulls_level_ = -1;
 
   // Padding slots repeat a point of their leaf: mark where they are.
@@ -304,8 +272,11 @@ void PointScene::update_level_props() {
   spheres_->SetVisibility(ready && show_spheres_ && level_ > 0 && balls <= kMaxSpheres);
   centres_->SetVisibility(ready && show_centres_);
   padding_->SetVisibility(ready && show_padding_);
-  hulls_->SetVisibility(ready && show_hulls_ && level_ > 0 && balls <= kMaxHulls);
-  if (hulls_->GetVisibility()) update_hulls();
+  hulls_->SetVisibility(wants_hulls() && hulls_by_level_.count(level_));
+  if (hulls_->GetVisibility() && hulls_level_ != level_) {
+    hulls_data_->ShallowCopy(hulls_by_level_.at(level_));
+    hulls_level_ = level_;
+  }
   if (!ready || !(show_spheres_ || show_centres_)) return;  // built only when shown
 
   auto centres = vertices(to_vtk_points(geometry->centres.contiguous()));
@@ -327,12 +298,21 @@ void PointScene::update_level_props() {
   spheres_data_->ShallowCopy(spheres);
 }
 
-// Hulls are built bottom-up through all finer levels (ball_hulls), so only when shown.
-void PointScene::update_hulls() {
-  if (hulls_level_ == level_) return;
-  hulls_data_->ShallowCopy(
-      hull_cells(vtk_points_, ball_hulls(points_->pos, tree_->tree.tree_idx, level_)));
-  hulls_level_ = level_;
+bool PointScene::wants_hulls() const {
+  return tree_ && show_hulls_ && level_ > 0 && tree_->ball_count(level_) <= kMaxHulls;
+}
+
+int64_t PointScene::missing_hulls_level() const {
+  return wants_hulls() && !hulls_by_level_.count(level_) ? level_ : -1;
+}
+
+void PointScene::set_hulls(const BallHulls& hulls) {
+  if (hulls.tree != tree_) return;
+  auto data = vtkSmartPointer<vtkPolyData>::New();
+  data->ShallowCopy(hulls.cells);
+  data->SetPoints(vtk_points_);
+  hulls_by_level_[hulls.level] = data;
+  update_level_props();
 }
 
 void PointScene::add_to(vtkRenderer* renderer, bool rotated) const {

@@ -24,6 +24,7 @@ class vtkRenderer;
 
 namespace erwin::ui {
 
+class HullBuilder;
 class ImGuiOverlay;
 class ReceptiveFieldPanel;
 class RolloutPlayer;
@@ -68,6 +69,7 @@ class MainWindow : public QMainWindow {
   void scene_ready();
   void load_failed(QString message);
   void receptive_field_shown(int64_t node);
+  void hulls_shown(int64_t level);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -79,6 +81,7 @@ class MainWindow : public QMainWindow {
   void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
   void on_failed(const QString& source, const QString& message);
   void apply_level(int level);
+  void request_hulls();
   void apply_view();
   void reset_camera();
   void update_statistics();
@@ -99,6 +102,7 @@ class MainWindow : public QMainWindow {
   vtkSmartPointer<vtkRenderer> right_;  // second view of side-by-side mode
   PointScene scene_;
   SceneLoader* loader_;
+  HullBuilder* hull_builder_;
   TreePanel* panel_;
   ReceptiveFieldPanel* field_panel_ = nullptr;
   ReceptiveFieldRunner* field_runner_ = nullptr;

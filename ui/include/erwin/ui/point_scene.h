@@ -5,6 +5,7 @@
 #include <vtkSmartPointer.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 
 #include "erwin/ui/point_set.h"
@@ -18,6 +19,8 @@ class vtkUnsignedCharArray;
 
 namespace erwin::ui {
 
+struct BallHulls;
+
 class PointScene {
  public:
   PointScene();
@@ -28,11 +31,18 @@ class PointScene {
   bool has_data() const { return tree_ != nullptr; }
   const PointSet& points() const { return *points_; }
   const SceneTree& tree() const { return *tree_; }
+  std::shared_ptr<const PointSet> points_ptr() const { return points_; }
+  std::shared_ptr<const SceneTree> tree_ptr() const { return tree_; }
 
   void set_level(int64_t level);
   int64_t level() const { return level_; }
   void set_show_spheres(bool show);
+  // Ball hulls are shown once they are given (set_hulls), since they take long to build
+  // (hull_builder.h); missing_hulls_level() is the level whose hulls are wanted but not given
+  // yet, or -1. Given hulls are kept per level until the data changes.
   void set_show_hulls(bool show);
+  int64_t missing_hulls_level() const;
+  void set_hulls(const BallHulls& hulls);
   void set_show_centres(bool show);
   void set_show_padding(bool show);
   // Overlay mode: points outside the rotated ball that holds `point` (at the current level) are
@@ -60,7 +70,7 @@ class PointScene {
   void recolour();
   void colour_receptive_field();
   void update_level_props();
-  void update_hulls();
+  bool wants_hulls() const;
 
   std::shared_ptr<const PointSet> points_;
   std::shared_ptr<const SceneTree> tree_;
@@ -69,7 +79,8 @@ class PointScene {
   vtkSmartPointer<vtkPolyData> marker_data_, hulls_data_;
   vtkSmartPointer<vtkActor> spheres_, centres_, padding_, marker_, hulls_;
   vtkSmartPointer<vtkPoints> vtk_points_;  // the points, shared by the layers and the hulls
-  int64_t hulls_level_ = -1;               // level hulls_data_ holds, -1: none
+  std::map<int64_t, vtkSmartPointer<vtkPolyData>> hulls_by_level_;  // given so far
+  int64_t hulls_level_ = -1;  // level hulls_data_ holds, -1: none
   torch::Tensor field_erwin_, field_khop_;
   int64_t level_ = 0;
   int64_t straddle_point_ = -1;

@@ -1,0 +1,105 @@
+#include "erwin/ui/hull_builder.h"
+
+#include <vtkCellArray.h>
+#include <vtkCellData.h>
+#include <vtkPolyData.h>
+#include <vtkUnsignedCharArray.h>
+
+#include <exception>
+#include <vector>
+
+#include "erwin/convex_hull.h"
+#include "erwin/ui/ball_colours.h"
+
+namespace erwin::ui {
+namespace {
+
+// Triangles of solid hulls, polygons of flat ones (and of all 2D hulls), lines of segments.
+vtkSmartPointer<vtkPolyData> hull_cells(const std::vector<ConvexHull>& hulls) {
+  auto polys = vtkSmartPointer<vtkCellArray>::New();
+  auto lines = vtkSmartPointer<vtkCellArray>::New();
+  std::vector<int64_t> poly_ball, line_ball;
+  for (size_t ball = 0; ball < hulls.size(); ++ball) {
+    const ConvexHull& hull = hulls[ball];
+    for (const auto& triangle : hull.triangles) {
+      const vtkIdType ids[3] = {triangle[0], triangle[1], triangle[2]};
+      polys->InsertNextCell(3, ids);
+      poly_ball.push_back(static_cast<int64_t>(ball));
+    }
+    if (!hull.triangles.empty() || hull.vertices.size() < 2) continue;
+    const std::vector<vtkIdType> ids(hull.vertices.begin(), hull.vertices.end());
+    (ids.size() == 2 ? lines : polys)
+        ->InsertNextCell(static_cast<vtkIdType>(ids.size()), ids.data());
+    (ids.size() == 2 ? line_ball : poly_ball).push_back(static_cast<int64_t>(ball));
+  }
+  // VTK orders cell data as verts, lines, polys, strips.
+  std::vector<int64_t> cell_ball = line_ball;
+  cell_ball.insert(cell_ball.end(), poly_ball.begin(), poly_ball.end());
+  auto colours = vtkSmartPointer<vtkUnsignedCharArray>::New();
+  colours->SetName("ball");
+  colours->SetNumberOfComponents(3);
+  colours->SetNumberOfTuples(static_cast<vtkIdType>(cell_ball.size()));
+  colour_points_by_ball(torch::tensor(cell_ball, torch::kInt64), 0, colours->GetPointer(0));
+  auto data = vtkSmartPointer<vtkPolyData>::New();
+  data->SetPolys(polys);
+  data->SetLines(lines);
+  data->GetCellData()->SetScalars(colours);
+  return data;
+}
+
+}  // namespace
+
+BallHulls build_ball_hulls(const PointSet& points, SceneTreePtr tree, int64_t level) {
+  BallHulls hulls;
+  hulls.cells = hull_cells(ball_hulls(points.pos, tree->tree.tree_idx, level));
+  hulls.tree = std::move(tree);
+  hulls.level = level;
+  return hulls;
+}
+
+void HullWorker::build(quint64 job, PointSetPtr points, SceneTreePtr tree, qint64 level) {
+  if (!jobs_->is_current(job)) return;
+  try {
+    auto hulls = std::make_shared<const BallHulls>(build_ball_hulls(*points, tree, level));
+    Q_EMIT finished(job, std::move(hulls));
+  } catch (const std::exception& error) {
+    Q_EMIT failed(job, QString::fromStdString(error.what()));
+  }
+}
+
+HullBuilder::HullBuilder(QObject* parent)
+    : QObject(parent), jobs_(new JobThread("ball hulls", this)) {
+  qRegisterMetaType<PointSetPtr>();
+  qRegisterMetaType<SceneTreePtr>();
+  qRegisterMetaType<BallHullsPtr>();
+  auto* worker = new HullWorker(jobs_);
+  jobs_->adopt(worker);
+  connect(jobs_, &JobThread::busy_changed, this, &HullBuilder::busy_changed);
+  connect(this, &HullBuilder::start, worker, &HullWorker::build);
+  connect(worker, &HullWorker::finished, this, [this](quint64 job, BallHullsPtr hulls) {
+    if (!jobs_->is_current(job)) return;
+    pending_tree_.reset();
+    jobs_->finish_job(job);
+    Q_EMIT finished(std::move(hulls));
+  });
+  connect(worker, &HullWorker::failed, this, [this](quint64 job, QString message) {
+    if (!jobs_->is_current(job)) return;
+    pending_tree_.reset();
+    jobs_->finish_job(job);
+    Q_EMIT failed(message);
+  });
+}
+
+void HullBuilder::build(PointSetPtr points, SceneTreePtr tree, int64_t level) {
+  if (busy() && tree == pending_tree_ && level == pending_level_) return;
+  pending_tree_ = tree;
+  pending_level_ = level;
+  Q_EMIT start(jobs_->start_job(), std::move(points), std::move(tree), level);
+}
+
+void HullBuilder::cancel() {
+  pending_tree_.reset();
+  jobs_->cancel();
+}
+
+}  // namespace erwin::ui
