@@ -11,7 +11,9 @@
 #include <QTest>
 #include <fstream>
 
+#include "erwin/npy.h"
 #include "erwin/point_io.h"
+#include "erwin/ui/demo_scene.h"
 #include "erwin/ui/main_window.h"
 #include "erwin/ui/receptive_field_panel.h"
 #include "erwin/ui/scene_loader.h"
@@ -43,12 +45,14 @@ double changed_fraction(const QImage& a, const QImage& b) {
   return static_cast<double>(changed) / (a.width() * a.height());
 }
 
-int distinct_colours(const QImage& image) {
+QSet<QRgb> colours_of(const QImage& image, int step = 1) {
   QSet<QRgb> colours;
-  for (int y = 0; y < image.height(); y += 2)
-    for (int x = 0; x < image.width(); x += 2) colours.insert(image.pixel(x, y));
-  return colours.size();
+  for (int y = 0; y < image.height(); y += step)
+    for (int x = 0; x < image.width(); x += step) colours.insert(image.pixel(x, y));
+  return colours;
 }
+
+int distinct_colours(const QImage& image) { return colours_of(image, 2).size(); }
 
 }  // namespace
 
@@ -70,6 +74,7 @@ class TestMainWindow : public QObject {
   void level_slider_changes_colours() {
     MainWindow window;
     QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
+    QVERIFY(!window.scene().has_preview());  // 50k points: every frame is the full one
     QSlider* slider = window.tree_panel()->level_slider();
     slider->setValue(4);
     QCOMPARE(window.scene().level(), 4);
@@ -83,6 +88,33 @@ class TestMainWindow : public QObject {
     QVERIFY(distinct_colours(coarse) < distinct_colours(fine));
     slider->setValue(4);
     QCOMPARE(changed_fraction(fine, window.screenshot(QSize(400, 300), false)), 0.0);
+  }
+
+  // Large clouds show a preview (every k-th point) right after a level change, then the full
+  // frame. The preview's colours are the full frame's colours, on fewer points.
+  void large_cloud_previews_level_changes() {
+    QTemporaryDir dir;
+    const QString path = dir.filePath("knot.npy");
+    erwin::save_npy(path.toStdString(), erwin::ui::demo_knot(300000).pos);
+    MainWindow window;
+    QVERIFY(show_and_load(window, path));
+    QVERIFY(window.scene().has_preview());
+    window.tree_panel()->level_slider()->setValue(9);
+    QVERIFY(window.scene().preview());
+    const QImage preview = window.screenshot(QSize(400, 300), false);
+    QTRY_VERIFY_WITH_TIMEOUT(!window.scene().preview(), 10000);
+    const QImage full = window.screenshot(QSize(400, 300), false);
+    QVERIFY(changed_fraction(preview, full) > 0.01);
+    QVERIFY(distinct_colours(preview) > 100);
+    // Pixels of a colour the full frame lacks: only background seen through the preview's gaps
+    // (the gradient's rows), never a point of another colour.
+    const QSet<QRgb> full_colours = colours_of(full);
+    int64_t foreign = 0;
+    for (int y = 0; y < preview.height(); ++y)
+      for (int x = 0; x < preview.width(); ++x)
+        foreign += !full_colours.contains(preview.pixel(x, y));
+    QVERIFY2(foreign < preview.width() * preview.height() / 1000,
+             qPrintable(QString::number(foreign)));
   }
 
   void hulls_outline_the_balls() {

@@ -4,6 +4,7 @@
 #include <vtkCamera.h>
 #include <vtkGenericOpenGLRenderWindow.h>
 #include <vtkGenericRenderWindowInteractor.h>
+#include <vtkInteractorObserver.h>
 #include <vtkNew.h>
 #include <vtkRenderer.h>
 
@@ -130,6 +131,8 @@ MainWindow::MainWindow(QWidget* parent)
   viewport_->interactor()->AddObserver(vtkCommand::LeftButtonPressEvent, button);
   viewport_->interactor()->AddObserver(vtkCommand::LeftButtonReleaseEvent, button);
 
+  watch_camera_for_previews();
+
   build_receptive_field_dock();
   tabifyDockWidget(dock, findChild<QDockWidget*>("receptiveFieldDock"));
   dock->raise();
@@ -142,6 +145,40 @@ MainWindow::MainWindow(QWidget* parent)
 MainWindow::~MainWindow() {
   // The overlay's GL resources go with the viewport's context, before the overlay object.
   delete viewport_;
+}
+
+// Large clouds draw a preview (every k-th point) while the camera moves and right after a level
+// change; the full frame follows once the change has settled (README, "level changes").
+void MainWindow::watch_camera_for_previews() {
+  full_frame_timer_ = new QTimer(this);
+  full_frame_timer_->setSingleShot(true);
+  full_frame_timer_->setInterval(kFullFrameDelayMs);
+  connect(full_frame_timer_, &QTimer::timeout, this, [this] {
+    if (camera_moving_ || !scene_.preview()) return;
+    scene_.set_preview(false);
+    viewport_->update();
+  });
+  vtkNew<vtkCallbackCommand> interaction;
+  interaction->SetCallback(&MainWindow::on_camera_interaction);
+  interaction->SetClientData(this);
+  vtkInteractorObserver* style = viewport_->interactor()->GetInteractorStyle();
+  style->AddObserver(vtkCommand::StartInteractionEvent, interaction);
+  style->AddObserver(vtkCommand::EndInteractionEvent, interaction);
+}
+
+void MainWindow::on_camera_interaction(vtkObject*, unsigned long event, void* client, void*) {
+  auto* self = static_cast<MainWindow*>(client);
+  self->camera_moving_ = event == vtkCommand::StartInteractionEvent;
+  self->scene_.set_preview(self->camera_moving_);
+  if (!self->camera_moving_) self->viewport_->update();
+}
+
+void MainWindow::show_preview_frame() {
+  if (scene_.has_preview()) {
+    scene_.set_preview(true);
+    full_frame_timer_->start();
+  }
+  viewport_->update();
 }
 
 void MainWindow::build_receptive_field_dock() {
@@ -344,7 +381,7 @@ void MainWindow::apply_level(int level) {
   scene_.set_level(level);
   update_statistics();
   request_hulls();
-  viewport_->update();
+  show_preview_frame();
 }
 
 // Hulls wanted but not yet built are built in the background; hulls no longer wanted are not.

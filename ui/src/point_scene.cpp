@@ -71,6 +71,11 @@ struct PointScene::Layer {
   vtkSmartPointer<vtkPolyData> data;
   vtkSmartPointer<vtkUnsignedCharArray> colours;
   vtkSmartPointer<vtkActor> actor;
+  // Large clouds: a copy of every preview_stride-th point with its colour (its own arrays, so
+  // that VTK uploads only those after a change); else null.
+  vtkSmartPointer<vtkActor> preview;
+  vtkSmartPointer<vtkUnsignedCharArray> preview_colours;
+  int64_t preview_stride = 0;
 
   Layer(const PointSet& set, vtkPoints* points) {
     data = vtkSmartPointer<vtkPolyData>::New();
@@ -90,11 +95,41 @@ struct PointScene::Layer {
     actor->GetProperty()->SetPointSize(set.pos.size(0) > 200000 ? 2.0f : 3.0f);
     actor->GetProperty()->SetAmbient(set.surface ? 0.35 : 1.0);
     actor->GetProperty()->SetDiffuse(set.surface ? 0.65 : 0.0);
+    const int64_t count = set.pos.size(0);
+    if (!set.surface && count > kPreviewPoints) build_preview(set, count);
+  }
+
+  void build_preview(const PointSet& set, int64_t count) {
+    preview_stride = (count + kPreviewPoints - 1) / kPreviewPoints;
+    auto data = vertices(rows(set.pos, torch::arange(0, count, preview_stride, torch::kInt64)));
+    preview_colours = rgb_array(data->GetNumberOfPoints(), "ball");
+    data->GetPointData()->SetScalars(preview_colours);
+    vtkNew<vtkPolyDataMapper> mapper;
+    mapper->SetInputData(data);
+    preview = actor_for(mapper);
+    preview->SetProperty(actor->GetProperty());
+    preview->VisibilityOff();
+  }
+
+  void show_preview(bool on) {
+    if (!preview) return;
+    actor->SetVisibility(!on);
+    preview->SetVisibility(on);
   }
 
   void colour(const torch::Tensor& order, int64_t level) {
     colour_points_by_ball(order, level, colours->GetPointer(0));
+  }
+
+  // After writing `colours`: VTK re-uploads them, and the preview takes its points' colours.
+  void colours_changed() {
     colours->Modified();
+    if (!preview) return;
+    const std::uint8_t* from = colours->GetPointer(0);
+    std::uint8_t* to = preview_colours->GetPointer(0);
+    for (vtkIdType i = 0; i < preview_colours->GetNumberOfTuples(); ++i)
+      std::memcpy(to + 3 * i, from + 3 * i * preview_stride, 3);
+    preview_colours->Modified();
   }
 };
 
@@ -167,6 +202,7 @@ void PointScene::set_data(std::shared_ptr<const PointSet> points,
   rotated_ = tree_->has_rotation() ? std::make_unique<Layer>(*points_, vtk_points_) : nullptr;
   hulls_by_level_.clear();
   hulls_level_ = -1;
+  preview_ = false;
 
   // Padding slots repeat a point of their leaf: mark where they are.
   const torch::Tensor padding_index = tree_->tree.tree_idx.masked_select(~tree_->tree.tree_mask);
@@ -241,7 +277,7 @@ void PointScene::colour_receptive_field() {
       const int kind = (erwin[i] ? 1 : 0) + (khop && khop[i] ? 2 : 0);
       std::memcpy(rgb + 3 * i, kColours[kind], 3);
     }
-    layer->colours->Modified();
+    layer->colours_changed();
   }
 }
 
@@ -252,9 +288,15 @@ void PointScene::recolour() {
     return;
   }
   original_->colour(tree_->slots, level_);
-  if (rotated_) rotated_->colour(tree_->rotated_slots, level_);
-  if (straddle_point_ < 0) return;
-  // Dim every point outside the chosen rotated ball towards light grey.
+  if (straddle_point_ >= 0) dim_outside_straddle_ball();
+  original_->colours_changed();
+  if (!rotated_) return;
+  rotated_->colour(tree_->rotated_slots, level_);
+  rotated_->colours_changed();
+}
+
+// Dims every point outside the chosen rotated ball towards light grey.
+void PointScene::dim_outside_straddle_ball() {
   const int64_t straddle_ball = tree_->ball_of(straddle_point_, level_, true);
   const int64_t* rotated = tree_->rotated_slots.data_ptr<int64_t>();
   std::uint8_t* rgb = original_->colours->GetPointer(0);
@@ -315,8 +357,18 @@ void PointScene::set_hulls(const BallHulls& hulls) {
   update_level_props();
 }
 
+bool PointScene::has_preview() const { return original_ && original_->preview; }
+
+void PointScene::set_preview(bool on) {
+  preview_ = on && has_preview();
+  for (Layer* layer : {original_.get(), rotated_.get()})
+    if (layer) layer->show_preview(preview_);
+}
+
 void PointScene::add_to(vtkRenderer* renderer, bool rotated) const {
   if (vtkActor* points = points_actor(rotated)) renderer->AddActor(points);
+  const Layer* layer = rotated ? rotated_.get() : original_.get();
+  if (layer && layer->preview) renderer->AddActor(layer->preview);
   renderer->AddActor(spheres_);
   renderer->AddActor(hulls_);
   renderer->AddActor(centres_);

@@ -37,6 +37,9 @@ class MainWindow : public QMainWindow {
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
 
+  // How long after the last level change the full frame replaces the preview of a large cloud.
+  static constexpr int kFullFrameDelayMs = 120;
+
   // A file path, kDemoKnot or kDemoMesh2d; loads in the background. On failure the current
   // scene stays and an error dialog opens (or only load_failed, see set_error_dialogs).
   void open(const QString& source);
@@ -95,6 +98,9 @@ class MainWindow : public QMainWindow {
   void show_error(const QString& title, const QString& message);
   // A left click (press and release without a drag) reaching VTK.
   static void on_vtk_button(vtkObject* caller, unsigned long event, void* client, void*);
+  void watch_camera_for_previews();
+  static void on_camera_interaction(vtkObject* caller, unsigned long event, void* client, void*);
+  void show_preview_frame();
   OverlayState overlay_state() const;
 
   VtkViewport* viewport_;
@@ -114,6 +120,8 @@ class MainWindow : public QMainWindow {
   QProgressBar* progress_ = nullptr;
   QPushButton* cancel_ = nullptr;
   QTimer* hover_timer_ = nullptr;
+  QTimer* full_frame_timer_ = nullptr;  // ends a preview once changes settle
+  bool camera_moving_ = false;
   QString source_;
   QString busy_text_;
   int64_t hovered_ = -1;

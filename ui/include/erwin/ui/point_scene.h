@@ -56,6 +56,12 @@ class PointScene {
   void clear_receptive_field();
   bool shows_receptive_field() const { return field_erwin_.defined(); }
 
+  // Preview frames of large clouds: only every k-th point (at most kPreviewPoints), so that a
+  // frame after a change is quick even on a software rasteriser (README, "level changes").
+  bool has_preview() const;
+  void set_preview(bool on);
+  bool preview() const { return preview_; }
+
   // Adds the points of the original or rotated tree and the level's extras to `renderer`.
   void add_to(vtkRenderer* renderer, bool rotated) const;
   // The prop that holds the points of one tree (used for picking).
@@ -64,10 +70,12 @@ class PointScene {
   // Largest number of balls for which spheres or hulls are drawn (more would hide the points).
   static constexpr int64_t kMaxSpheres = 65536;
   static constexpr int64_t kMaxHulls = 16384;
+  static constexpr int64_t kPreviewPoints = 125000;
 
  private:
   struct Layer;
   void recolour();
+  void dim_outside_straddle_ball();
   void colour_receptive_field();
   void update_level_props();
   bool wants_hulls() const;
@@ -84,6 +92,7 @@ class PointScene {
   torch::Tensor field_erwin_, field_khop_;
   int64_t level_ = 0;
   int64_t straddle_point_ = -1;
+  bool preview_ = false;
   bool show_spheres_ = false, show_centres_ = false, show_padding_ = false, show_hulls_ = false;
 };
 
