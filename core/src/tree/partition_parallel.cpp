@@ -4,7 +4,7 @@
 //  - comparing (float key, row) as one integer: float -> double is exact and monotone, so the
 //    order is the SPEC's, with ties broken by row as in partition_recursive;
 //  - a branch-free quickselect (out-of-place partitions, sampled pivots), small nodes sorted;
-//  - clouds and large subtrees as tasks for every hardware thread.
+//  - clouds and large subtrees as tasks for every hardware thread (kept between builds).
 #include <emmintrin.h>
 
 #include <algorithm>
@@ -17,6 +17,7 @@
 #include <mutex>
 #include <thread>
 
+#include "helper_threads.h"
 #include "partition.h"
 
 namespace erwin::tree {
@@ -199,10 +200,7 @@ class ParallelPartitioner {
   }
 
   void run() {
-    std::vector<std::thread> helpers;
-    for (int64_t t = 1; t < threads_; ++t) helpers.emplace_back([this] { work(); });
-    work();
-    for (std::thread& helper : helpers) helper.join();
+    HelperThreads::shared().run(static_cast<int>(threads_ - 1), [this] { work(); });
     if (error_) std::rethrow_exception(error_);
   }
 
