@@ -9,6 +9,7 @@
 #include <limits>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "erwin/balltree.h"
@@ -237,6 +238,28 @@ class BallTreeTest : public QObject {
         erwin::reference::build_balltree_with_rotations_recursive(pos, batch_idx, options);
     expect_same_trees(fast, baseline, options.ball_sizes);
     expect_valid_tree(fast, pos.size(0));
+  }
+
+  // Builds share the kept helper threads; builds from several threads at once must not mix.
+  void concurrent_builds_give_the_same_trees() {
+    const Batch batch = random_batch({3000, 5000, 20000}, 3, 21);
+    const RotationOptions options{{2}, {16, 8}, 45.0};
+    const BallTree expected =
+        erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options);
+    std::vector<BallTree> trees(4);
+    std::vector<std::thread> threads;
+    for (BallTree& tree : trees)
+      threads.emplace_back([&] {
+        for (int repeat = 0; repeat < 5; ++repeat)
+          tree = erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options);
+      });
+    for (std::thread& thread : threads) thread.join();
+    for (const BallTree& tree : trees) {
+      QVERIFY(torch::equal(tree.tree_idx, expected.tree_idx));
+      QVERIFY(torch::equal(tree.tree_mask, expected.tree_mask));
+      for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
+        QVERIFY(torch::equal(tree.tree_idx_rot[level], expected.tree_idx_rot[level]));
+    }
   }
 
   void angle_zero_builds_no_rotated_trees() {
