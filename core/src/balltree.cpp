@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "erwin/balltree_published.h"
 #include "tree/cloud_layout.h"
 #include "tree/partition.h"
 #include "tree/pooling.h"
@@ -133,7 +134,8 @@ BallTree build(const torch::Tensor& pos, const torch::Tensor& batch_idx,
 }
 
 constexpr Builder kFast{tree::partition_parallel, true};
-constexpr Builder kPublished{tree::partition_recursive, false};
+constexpr Builder kRecursive{tree::partition_recursive, false};
+constexpr Builder kPublished{tree::partition_recursive_published, false};
 
 }  // namespace
 
@@ -167,10 +169,20 @@ torch::Tensor inverse_permutation(const torch::Tensor& perm) {
 namespace reference {
 
 BallTree build_balltree_recursive(const torch::Tensor& pos, const torch::Tensor& batch_idx) {
-  return build(pos, batch_idx, nullptr, kPublished);
+  return build(pos, batch_idx, nullptr, kRecursive);
 }
 
 BallTree build_balltree_with_rotations_recursive(const torch::Tensor& pos,
+                                                 const torch::Tensor& batch_idx,
+                                                 const RotationOptions& options) {
+  return build(pos, batch_idx, &options, kRecursive);
+}
+
+BallTree build_balltree_published(const torch::Tensor& pos, const torch::Tensor& batch_idx) {
+  return build(pos, batch_idx, nullptr, kPublished);
+}
+
+BallTree build_balltree_with_rotations_published(const torch::Tensor& pos,
                                                  const torch::Tensor& batch_idx,
                                                  const RotationOptions& options) {
   return build(pos, batch_idx, &options, kPublished);

@@ -1,5 +1,6 @@
 // Ball-tree construction: the fast builder against the published algorithm (single-threaded
-// recursive std::nth_element over an index array, erwin::reference::*), 3-D uniform random
+// recursive std::nth_element over an index array with the published comparator,
+// erwin::reference::build_balltree_*_published), 3-D uniform random
 // clouds. Prints Google Benchmark's medians, then a summary with points per second and the
 // speed-up per case. Also times the tree queries on one million points.
 //
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "erwin/balltree.h"
+#include "erwin/balltree_published.h"
 #include "erwin/convex_hull.h"
 #include "erwin/tree_queries.h"
 
@@ -52,13 +54,13 @@ struct Case {
 void build(const Case& c, const Batch& batch, bool baseline) {
   if (!c.rotations) {
     benchmark::DoNotOptimize(
-        baseline ? erwin::reference::build_balltree_recursive(batch.pos, batch.batch_idx)
+        baseline ? erwin::reference::build_balltree_published(batch.pos, batch.batch_idx)
                  : erwin::build_balltree(batch.pos, batch.batch_idx));
     return;
   }
   const erwin::RotationOptions options = readme_rotations();
   benchmark::DoNotOptimize(
-      baseline ? erwin::reference::build_balltree_with_rotations_recursive(batch.pos,
+      baseline ? erwin::reference::build_balltree_with_rotations_published(batch.pos,
                                                                            batch.batch_idx, options)
                : erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options));
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "erwin/balltree.h"
+#include "erwin/balltree_published.h"
 #include "erwin/npy.h"
 #include "erwin/tree_queries.h"
 #include "test_support.h"
@@ -179,6 +180,7 @@ class BallTreeTest : public QObject {
       const std::string path = erwin::test::reference_file(name);
       ERWIN_REQUIRE_FIXTURE(path);
       expect_matches_fixture(path, erwin::reference::build_balltree_with_rotations_recursive);
+      expect_matches_fixture(path, erwin::reference::build_balltree_with_rotations_published);
     }
   }
 

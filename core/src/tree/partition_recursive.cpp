@@ -7,6 +7,9 @@
 namespace erwin::tree {
 namespace {
 
+// kTiesByRow: equal coordinates in row order (as partition_parallel); else std::nth_element's own
+// order among them, as the published code has it.
+template <bool kTiesByRow>
 class RecursivePartitioner {
  public:
   explicit RecursivePartitioner(const PartitionJob& job) : job_(job) {}
@@ -41,10 +44,9 @@ class RecursivePartitioner {
     const int k = widest(begin, count);
     const int64_t half = count / 2;  // mid = (start + end) / 2
     auto first = index_.begin() + begin;
-    // Equal coordinates are ordered by row, so that ties split the same way in every builder.
     std::nth_element(first, first + half, first + count, [&](int64_t a, int64_t b) {
       const double ca = coord(a, k), cb = coord(b, k);
-      return ca < cb || (ca == cb && a < b);
+      return ca < cb || (kTiesByRow && ca == cb && a < b);
     });
     split(begin, half, slot, slots / 2, depth - 1);
     split(begin + half, count - half, slot + slots / 2, slots / 2, depth - 1);
@@ -54,13 +56,22 @@ class RecursivePartitioner {
   std::vector<int64_t> index_;
 };
 
+template <bool kTiesByRow>
+void partition_jobs_recursively(const std::vector<PartitionJob>& jobs) {
+  for (const PartitionJob& job : jobs) {
+    RecursivePartitioner<kTiesByRow> partitioner(job);
+    for (const Segment& segment : job.segments) partitioner.run(segment);
+  }
+}
+
 }  // namespace
 
 void partition_recursive(const std::vector<PartitionJob>& jobs) {
-  for (const PartitionJob& job : jobs) {
-    RecursivePartitioner partitioner(job);
-    for (const Segment& segment : job.segments) partitioner.run(segment);
-  }
+  partition_jobs_recursively<true>(jobs);
+}
+
+void partition_recursive_published(const std::vector<PartitionJob>& jobs) {
+  partition_jobs_recursively<false>(jobs);
 }
 
 }  // namespace erwin::tree
