@@ -115,6 +115,17 @@ class TestMainWindow : public QObject {
         foreign += !full_colours.contains(preview.pixel(x, y));
     QVERIFY2(foreign < preview.width() * preview.height() / 1000,
              qPrintable(QString::number(foreign)));
+
+    // While the camera is dragged round, the preview is drawn; the release brings the full frame.
+    QWidget* viewport = window.viewport();
+    const QPoint from(viewport->width() * 3 / 4, viewport->height() / 2),
+        to = from + QPoint(40, 15);
+    QTest::mouseMove(viewport, from);  // clear of the overlay's windows
+    QTest::mousePress(viewport, Qt::LeftButton, Qt::NoModifier, from);
+    QTest::mouseMove(viewport, to);
+    QVERIFY(window.scene().preview());
+    QTest::mouseRelease(viewport, Qt::LeftButton, Qt::NoModifier, to);
+    QVERIFY(!window.scene().preview());
   }
 
   void hulls_outline_the_balls() {
