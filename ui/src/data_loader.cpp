@@ -21,6 +21,9 @@
 #include <functional>
 #include <map>
 
+#include "erwin/datasets/eagle.h"
+#include "erwin/datasets/md_polymer.h"
+#include "erwin/datasets/shapenet_car.h"
 #include "erwin/point_io.h"
 
 namespace erwin::ui {
@@ -146,6 +149,62 @@ PointSet from_point_file(const std::string& path) {
   return set;
 }
 
+std::string folder_name(const std::filesystem::path& folder) {
+  return std::filesystem::absolute(folder).lexically_normal().filename().string();
+}
+
+// The datasets' files (datasets/): each opens its sample's first frame, named after its folder.
+
+// EAGLE: <simulation>/sim.npz beside triangles.npy; the first step's mesh.
+bool is_eagle_simulation(const std::filesystem::path& file) {
+  return file.filename() == "sim.npz" &&
+         std::filesystem::exists(file.parent_path() / "triangles.npy");
+}
+
+PointSet from_eagle_simulation(const std::filesystem::path& file) {
+  const datasets::EagleSimulation sim =
+      datasets::load_eagle_simulation(file.parent_path().string());
+  PointSet set{"", sim.positions[0], triangles_of(sim.triangles[0])};
+  set.name = "EAGLE " + folder_name(file.parent_path()) + ", step 1 of " +
+             std::to_string(sim.positions.size(0));
+  return set;
+}
+
+PointSet from_npz(const std::string& path) {
+  return is_eagle_simulation(path) ? from_eagle_simulation(path) : from_point_file(path);
+}
+
+// ShapeNet-Car: a car folder's mesh_points.th (pressure.th opens its car's points).
+PointSet from_shapenet_car(const std::string& path) {
+  std::filesystem::path file(path);
+  if (file.filename() == "pressure.th") file.replace_filename("mesh_points.th");
+  PointSet set{"", datasets::load_torch_file(file.string(), "mesh_points"), nullptr};
+  set.name = "ShapeNet-Car " + folder_name(file.parent_path());
+  return set;
+}
+
+// MD polymer: any of a trajectory folder's ptype.h5, bond.h5, position.h5; the first frame's
+// beads with the bonds as lines.
+PointSet from_md_trajectory(const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const datasets::MdTrajectory md = datasets::load_md_trajectory(folder.string());
+  const torch::Tensor bonds = md.bonds.contiguous();
+  const int64_t* ends = bonds.data_ptr<int64_t>();
+  auto lines = vtkSmartPointer<vtkCellArray>::New();
+  for (int64_t b = 0; b < bonds.size(0); ++b) {
+    const vtkIdType cell[2] = {ends[2 * b], ends[2 * b + 1]};
+    lines->InsertNextCell(2, cell);
+  }
+  auto beads = vtkSmartPointer<vtkCellArray>::New();
+  for (vtkIdType i = 0; i < md.positions.size(1); ++i) beads->InsertNextCell(1, &i);
+  PointSet set{"", md.positions[0], vtkSmartPointer<vtkPolyData>::New()};
+  set.surface->SetVerts(beads);
+  set.surface->SetLines(lines);
+  set.name =
+      "MD polymer " + folder_name(folder) + ", frame 1 of " + std::to_string(md.positions.size(0));
+  return set;
+}
+
 using Loader = std::function<PointSet(const std::string&)>;
 
 const std::map<std::string, Loader>& loaders() {
@@ -161,7 +220,9 @@ const std::map<std::string, Loader>& loaders() {
       {".vtk", [](const std::string& p) { return from_vtk(read_legacy_vtk(p), p); }},
       {".ply", from_point_file},
       {".npy", from_point_file},
-      {".npz", from_point_file},
+      {".npz", from_npz},
+      {".th", from_shapenet_car},
+      {".h5", from_md_trajectory},
       {".xyz", from_point_file},
       {".csv", from_point_file},
       {".txt", from_point_file},
@@ -180,7 +241,8 @@ PointSet load_point_set(const std::string& path) {
   set.pos = set.pos.to(torch::kFloat32).contiguous();
   validate_point_cloud(PointCloud{set.pos, {}, {}, {}, {}}, path);
   set.pos = planar_to_2d(set.pos);
-  set.name = set.file_name = std::filesystem::path(path).filename().string();
+  set.file_name = std::filesystem::path(path).filename().string();
+  if (set.name.empty()) set.name = set.file_name;
   if (!set.file_batch_idx.defined()) return set;
   set.file_pos = set.pos;
   return select_cloud(set, 0);

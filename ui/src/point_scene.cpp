@@ -81,6 +81,7 @@ struct PointScene::Layer {
     data = vtkSmartPointer<vtkPolyData>::New();
     data->SetPoints(points);
     if (set.surface) {
+      data->SetVerts(set.surface->GetVerts());
       data->SetPolys(set.surface->GetPolys());
       data->SetLines(set.surface->GetLines());
       data->SetStrips(set.surface->GetStrips());

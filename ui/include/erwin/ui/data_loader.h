@@ -1,6 +1,9 @@
 #pragma once
-// Reading what the studio can show: point clouds (.ply .xyz .csv .txt .npy .npz, erwin/point_io.h)
-// and meshes (.ply .obj .stl .vtk .vtp .vtu through VTK's readers; mesh vertices are the points).
+// Reading what the studio can show: point clouds (.ply .xyz .csv .txt .npy .npz, erwin/point_io.h),
+// meshes (.ply .obj .stl .vtk .vtp .vtu through VTK's readers; mesh vertices are the points), and
+// the datasets' files (datasets/), each at its first frame: an EAGLE simulation's sim.npz with its
+// mesh, a ShapeNet-Car mesh_points.th (or pressure.th), an MD trajectory's .h5 files with the
+// bonds as lines.
 #include <string>
 #include <vector>
 
