@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QMessageBox>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QSlider>
 #include <QSpinBox>
@@ -146,11 +147,21 @@ class TestMainWindow : public QObject {
     window.tree_panel()->hulls_box()->setChecked(false);
     QCOMPARE(changed_fraction(points_only, window.screenshot(QSize(400, 300), false)), 0.0);
 
-    // Another level is built anew; a level seen before comes back at once.
+    // Another level is built anew, showing the status bar's cancel button, which drops it.
     window.tree_panel()->hulls_box()->setChecked(true);
     window.tree_panel()->level_slider()->setValue(10);
     QCOMPARE(window.scene().missing_hulls_level(), 10);
+    auto* cancel = window.findChild<QPushButton*>("cancelButton");
+    QVERIFY(cancel && cancel->isVisible());
+    cancel->click();
+    QVERIFY(!cancel->isVisible());
+    QVERIFY(!shown.wait(2000));
+    QCOMPARE(window.scene().missing_hulls_level(), 10);
+    // Asked again (the level revisited), they are built; a level seen before comes back at once.
+    window.tree_panel()->level_slider()->setValue(9);
+    window.tree_panel()->level_slider()->setValue(10);
     QVERIFY(shown.wait(kLoadTimeoutMs));
+    QCOMPARE(shown.last().first().value<int64_t>(), 10);
     window.tree_panel()->level_slider()->setValue(11);
     QCOMPARE(window.scene().missing_hulls_level(), -1);
     QCOMPARE(changed_fraction(with_hulls, window.screenshot(QSize(400, 300), false)), 0.0);

@@ -310,22 +310,29 @@ void MainWindow::build_status_bar() {
   cancel_->setVisible(false);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancel_);
-  connect(cancel_, &QPushButton::clicked, loader_, &SceneLoader::cancel);
+  connect(cancel_, &QPushButton::clicked, this, [this] {
+    loader_->cancel();
+    hull_builder_->cancel();
+  });
   connect(loader_, &SceneLoader::progress, this, [this](const QString& stage, int percent) {
     busy_text_ = stage;
     progress_->setValue(percent);
     statusBar()->showMessage(stage);
     viewport_->update();
   });
-  connect(loader_, &SceneLoader::busy_changed, this, [this](bool busy) {
-    progress_->setVisible(busy);
-    cancel_->setVisible(busy);
-    if (!busy) {
-      busy_text_.clear();
-      statusBar()->clearMessage();
-    }
-    viewport_->update();
-  });
+  connect(loader_, &SceneLoader::busy_changed, this, &MainWindow::show_busy);
+  connect(hull_builder_, &HullBuilder::busy_changed, this, &MainWindow::show_busy);
+}
+
+// The status bar's progress and cancel button serve loading and hull building alike.
+void MainWindow::show_busy() {
+  const bool loading = loader_->busy(), building_hulls = hull_builder_->busy();
+  progress_->setRange(0, loading ? 100 : 0);  // hulls report no steps: a busy indicator
+  progress_->setVisible(loading || building_hulls);
+  cancel_->setVisible(loading || building_hulls);
+  if (!loading) busy_text_.clear();
+  if (!loading && !building_hulls) statusBar()->clearMessage();
+  viewport_->update();
 }
 
 void MainWindow::open(const QString& source) { loader_->load(source, panel_->angle()); }

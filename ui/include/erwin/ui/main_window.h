@@ -81,6 +81,7 @@ class MainWindow : public QMainWindow {
  private:
   void build_menus();
   void build_status_bar();
+  void show_busy();
   void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
   void on_failed(const QString& source, const QString& message);
   void apply_level(int level);
