@@ -84,12 +84,12 @@ void sort_small(Record* r, int n, int k) {
   static constexpr uint8_t kBitsSet[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
   alignas(16) float key[kSmallNode];
   alignas(16) int32_t row[kSmallNode];
-  for (int i = 0; i < kSmallNode; ++i) {  // lanes past n: +inf, never below a finite key
+  const int blocks = (n + 3) / 4;
+  for (int i = 0; i < 4 * blocks; ++i) {  // lanes past n: +inf, never below a finite key
     key[i] = i < n ? r[i].c[k] : std::numeric_limits<float>::infinity();
     row[i] = i < n ? r[i].row : std::numeric_limits<int32_t>::max();
   }
   Record sorted[kSmallNode];
-  const int blocks = (n + 3) / 4;
   for (int i = 0; i < n; ++i) {
     const __m128 key_i = _mm_set1_ps(key[i]);
     const __m128i row_i = _mm_set1_epi32(row[i]);
