@@ -1,13 +1,10 @@
 // The datasets' files open in the studio like any point file: generated EAGLE, ShapeNet-Car and
 // MD data (datasets/generate.h) read through load_point_set, and an EAGLE simulation drawn by
 // `erwin-studio --screenshot`.
-#include <QCoreApplication>
 #include <QDir>
 #include <QDirIterator>
 #include <QFile>
 #include <QImage>
-#include <QProcess>
-#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 #include <filesystem>
@@ -17,6 +14,8 @@
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/npy.h"
 #include "erwin/ui/data_loader.h"
+#include "image_support.h"
+#include "studio_process.h"
 #include "test_support.h"
 
 using erwin::ui::load_point_set;
@@ -97,18 +96,14 @@ class TestDatasetFiles : public QObject {
   void studio_draws_an_eagle_simulation() {
     const QString file = first_file_named(root_.filePath("eagle"), "sim.npz");
     const QString png = root_.filePath("eagle.png");
-    QProcess studio;
-    studio.setProcessChannelMode(QProcess::MergedChannels);
-    studio.start(QDir(QCoreApplication::applicationDirPath()).filePath("../app/erwin-studio"),
-                 {file, "--screenshot", png, "--size", "480x320", "--level", "5"});
-    QVERIFY(studio.waitForFinished(180000));
-    QVERIFY2(studio.exitCode() == 0, studio.readAll().constData());
+    QString output;
+    QVERIFY2(erwin::test::run_studio(
+                 {file, "--screenshot", png, "--size", "480x320", "--level", "5"}, &output) == 0,
+             qPrintable(output));
     const QImage image(png);
     QCOMPARE(image.size(), QSize(480, 320));
-    QSet<QRgb> colours;
-    for (int y = 0; y < image.height(); ++y)
-      for (int x = 0; x < image.width(); ++x) colours.insert(image.pixel(x, y));
-    QVERIFY2(colours.size() > 40, qPrintable(QString::number(colours.size())));
+    const int colours = erwin::test::distinct_colours(image, 1);
+    QVERIFY2(colours > 40, qPrintable(QString::number(colours)));
   }
 
   void truncated_dataset_file_names_the_file() {

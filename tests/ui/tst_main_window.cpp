@@ -19,8 +19,11 @@
 #include "erwin/ui/receptive_field_panel.h"
 #include "erwin/ui/scene_loader.h"
 #include "erwin/ui/vtk_viewport.h"
+#include "image_support.h"
 #include "test_support.h"
 
+using erwin::test::colours_of;
+using erwin::test::distinct_colours;
 using erwin::ui::MainWindow;
 
 namespace {
@@ -45,15 +48,6 @@ double changed_fraction(const QImage& a, const QImage& b) {
     for (int x = 0; x < a.width(); ++x) changed += a.pixel(x, y) != b.pixel(x, y);
   return static_cast<double>(changed) / (a.width() * a.height());
 }
-
-QSet<QRgb> colours_of(const QImage& image, int step = 1) {
-  QSet<QRgb> colours;
-  for (int y = 0; y < image.height(); y += step)
-    for (int x = 0; x < image.width(); x += step) colours.insert(image.pixel(x, y));
-  return colours;
-}
-
-int distinct_colours(const QImage& image) { return colours_of(image, 2).size(); }
 
 }  // namespace
 

@@ -8,7 +8,6 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTimer>
-#include <set>
 
 #include "erwin/datasets/generate.h"
 #include "erwin/datasets/training_tasks.h"
@@ -16,8 +15,10 @@
 #include "erwin/ui/curve_plot.h"
 #include "erwin/ui/rollout_player.h"
 #include "erwin/ui/vtk_viewport.h"
+#include "image_support.h"
 #include "test_support.h"
 
+using erwin::test::distinct_colours;
 using erwin::ui::RolloutPlayer;
 
 namespace {
@@ -43,13 +44,6 @@ std::string fresh_checkpoint(const std::string& config_name, const std::string& 
   torch::optim::AdamW optimizer(model->parameters());
   erwin::save_training_checkpoint(path, state, *model, optimizer);
   return path;
-}
-
-int distinct_colours(const QImage& image) {
-  std::set<QRgb> colours;
-  for (int y = 0; y < image.height(); y += 2)
-    for (int x = 0; x < image.width(); x += 2) colours.insert(image.pixel(x, y));
-  return static_cast<int>(colours.size());
 }
 
 int differing_pixels(const QImage& a, const QImage& b) {

@@ -1,36 +1,21 @@
 // `erwin-studio --screenshot` loads each sample format, applies --level / --rotate and writes a
 // non-trivial PNG of the requested size.
-#include <QCoreApplication>
 #include <QDir>
 #include <QImage>
-#include <QProcess>
-#include <QSet>
 #include <QTemporaryDir>
 #include <QTest>
 
+#include "image_support.h"
+#include "studio_process.h"
 #include "test_support.h"
+
+using erwin::test::run_studio;
+using erwin::test::studio_binary;
 
 namespace {
 
-QString studio_binary() {
-  return QDir(QCoreApplication::applicationDirPath()).filePath("../app/erwin-studio");
-}
-
 QString sample(const QString& name) {
   return QString::fromStdString(erwin::test::source_dir()) + "/resources/samples/" + name;
-}
-
-// Runs the studio; returns its exit code (-1 when it did not finish).
-int run_studio(const QStringList& arguments, QString* output) {
-  QProcess process;
-  process.setProcessChannelMode(QProcess::MergedChannels);
-  process.start(studio_binary(), arguments);
-  if (!process.waitForFinished(180000)) {
-    process.kill();
-    return -1;
-  }
-  *output = QString::fromLocal8Bit(process.readAll());
-  return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
 }
 
 }  // namespace
@@ -65,10 +50,8 @@ class TestScreenshot : public QObject {
     QImage image(png);
     QCOMPARE(image.size(), QSize(320, 240));
     // Non-trivial: many colours (ball colours over the gradient background), not one flat fill.
-    QSet<QRgb> colours;
-    for (int y = 0; y < image.height(); ++y)
-      for (int x = 0; x < image.width(); ++x) colours.insert(image.pixel(x, y));
-    QVERIFY2(colours.size() > 40, qPrintable(QString::number(colours.size())));
+    const int colours = erwin::test::distinct_colours(image, 1);
+    QVERIFY2(colours > 40, qPrintable(QString::number(colours)));
   }
 
   void bad_file_exits_with_an_error() {

@@ -77,15 +77,11 @@ HullBuilder::HullBuilder(QObject* parent)
   connect(jobs_, &JobThread::busy_changed, this, &HullBuilder::busy_changed);
   connect(this, &HullBuilder::start, worker, &HullWorker::build);
   connect(worker, &HullWorker::finished, this, [this](quint64 job, BallHullsPtr hulls) {
-    if (!jobs_->is_current(job)) return;
-    pending_tree_.reset();
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT finished(std::move(hulls));
   });
   connect(worker, &HullWorker::failed, this, [this](quint64 job, QString message) {
-    if (!jobs_->is_current(job)) return;
-    pending_tree_.reset();
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT failed(message);
   });
 }

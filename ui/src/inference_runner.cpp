@@ -109,18 +109,15 @@ InferenceRunner::InferenceRunner(QObject* parent)
     if (jobs_->is_current(job)) Q_EMIT stage(text);
   });
   connect(worker, &InferenceWorker::inspected, this, [this](quint64 job, CheckpointInfo info) {
-    if (!jobs_->is_current(job)) return;
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT inspected(info);
   });
   connect(worker, &InferenceWorker::finished, this, [this](quint64 job, InferenceResultPtr result) {
-    if (!jobs_->is_current(job)) return;
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT finished(std::move(result));
   });
   connect(worker, &InferenceWorker::failed, this, [this](quint64 job, const QString& message) {
-    if (!jobs_->is_current(job)) return;
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT failed(message);
   });
 }

@@ -23,8 +23,10 @@ quint64 JobThread::start_job() {
   return ++current_;
 }
 
-void JobThread::finish_job(quint64 job) {
-  if (is_current(job)) set_busy(false);
+bool JobThread::take_result(quint64 job) {
+  if (!is_current(job)) return false;
+  set_busy(false);
+  return true;
 }
 
 void JobThread::cancel() {

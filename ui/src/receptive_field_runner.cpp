@@ -33,13 +33,11 @@ ReceptiveFieldRunner::ReceptiveFieldRunner(QObject* parent)
   });
   connect(worker, &ReceptiveFieldWorker::finished, this,
           [this](quint64 job, ReceptiveFieldResultPtr result) {
-            if (!jobs_->is_current(job)) return;
-            jobs_->finish_job(job);
+            if (!jobs_->take_result(job)) return;
             Q_EMIT finished(std::move(result));
           });
   connect(worker, &ReceptiveFieldWorker::failed, this, [this](quint64 job, QString message) {
-    if (!jobs_->is_current(job)) return;
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT failed(message);
   });
 }

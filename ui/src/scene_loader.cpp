@@ -58,13 +58,11 @@ SceneLoader::SceneLoader(QObject* parent)
   });
   connect(worker, &SceneWorker::finished, this,
           [this](quint64 job, PointSetPtr points, SceneTreePtr tree) {
-            if (!jobs_->is_current(job)) return;
-            jobs_->finish_job(job);
+            if (!jobs_->take_result(job)) return;
             Q_EMIT loaded(source_, std::move(points), std::move(tree));
           });
   connect(worker, &SceneWorker::failed, this, [this](quint64 job, QString message) {
-    if (!jobs_->is_current(job)) return;
-    jobs_->finish_job(job);
+    if (!jobs_->take_result(job)) return;
     Q_EMIT failed(source_, message);
   });
 }

@@ -67,7 +67,7 @@ class HullBuilder : public QObject {
 
  private:
   JobThread* jobs_;
-  SceneTreePtr pending_tree_;  // what the running job builds
+  SceneTreePtr pending_tree_;  // what the last job built (compared only while busy)
   int64_t pending_level_ = -1;
 };
 

@@ -18,8 +18,10 @@ class JobThread : public QObject {
   // Moves `worker` to the thread; it is deleted when the thread ends.
   void adopt(QObject* worker);
 
-  quint64 start_job();           // the new current job; busy from now on
-  void finish_job(quint64 job);  // not busy any more when `job` is the current one
+  quint64 start_job();  // the new current job; busy from now on
+  // Whether a result of `job` is still wanted: true when it is the current job, which is then
+  // finished (not busy any more); false for a stale one, whose result is to be dropped.
+  bool take_result(quint64 job);
   void cancel();
   // Thread-safe: still the job the GUI waits for?
   bool is_current(quint64 job) const { return job == current_.load(); }
