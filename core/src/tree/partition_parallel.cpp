@@ -272,7 +272,8 @@ class ParallelPartitioner {
       const int64_t right_slot = slot + slots / 2;
       if (threads_ > 1 && count - half >= kSubtreeTaskGrain) {
         const int64_t begin = r + half - records_[of.job].get();
-        push(Task{of.job, of.segment, begin, count - half, right_slot, slots / 2, depth - 1, false});
+        push(
+            Task{of.job, of.segment, begin, count - half, right_slot, slots / 2, depth - 1, false});
       } else {
         split(of, r + half, count - half, right_slot, slots / 2, depth - 1, scratch);
       }
