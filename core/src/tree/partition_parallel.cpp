@@ -58,6 +58,15 @@ Box bounds(const Record* r, int64_t n) {
   return {_mm_min_ps(lo0, lo1), _mm_max_ps(hi0, hi1)};
 }
 
+// All bits set in every lane when `on`, else none.
+__m128 lane_mask(bool on) { return _mm_castsi128_ps(_mm_set1_epi32(on ? -1 : 0)); }
+
+float bit_cast_float(int32_t bits) {
+  float value;
+  std::memcpy(&value, &bits, sizeof value);
+  return value;
+}
+
 int widest(const Box& box, int dim) {
   alignas(16) float lo[4], hi[4];
   _mm_store_ps(lo, box.lo);
@@ -76,34 +85,64 @@ uint64_t order_key(const Record& r, int k) {
   return uint64_t{bits} << 32 | static_cast<uint32_t>(r.row);
 }
 
-// Sorts a small node (n <= kSmallNode) by order_key without branches: a record's rank is the
-// number of keys below it (equal coordinates: lower rows), counted four lanes at a time, and
+// Sorts a node of at most 4 * kBlocks records by order_key without branches: a record's rank is
+// the number of keys below it (equal coordinates: lower rows), counted four lanes at a time, and
 // the record moves straight to its rank. Insertion sort mispredicts about once per record here.
-void sort_small(Record* r, int n, int k) {
-  static_assert(kSmallNode % 4 == 0, "whole blocks of four lanes");
-  static constexpr uint8_t kBitsSet[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
-  alignas(16) float key[kSmallNode];
-  alignas(16) int32_t row[kSmallNode];
-  const int blocks = (n + 3) / 4;
-  for (int i = 0; i < 4 * blocks; ++i) {  // lanes past n: +inf, never below a finite key
-    key[i] = i < n ? r[i].c[k] : std::numeric_limits<float>::infinity();
-    row[i] = i < n ? r[i].row : std::numeric_limits<int32_t>::max();
+// The lanes are built in registers (a 4x4 transpose of the records): filling them by scalar
+// stores and loading them as vectors stalled on store forwarding.
+template <int kBlocks>
+void sort_blocks(Record* r, int n, int k) {
+  constexpr float kInf = std::numeric_limits<float>::infinity();
+  // A copy padded with records that sort after every real one; it also lets r take the result.
+  const __m128i pad = _mm_castps_si128(
+      _mm_setr_ps(kInf, kInf, kInf, bit_cast_float(std::numeric_limits<int32_t>::max())));
+  alignas(16) Record copy[4 * kBlocks];
+  auto* const vectors = reinterpret_cast<__m128i*>(copy);
+  for (int i = 0; i < 4 * kBlocks; ++i) {
+    _mm_store_si128(vectors + i, i < n ? _mm_load_si128(reinterpret_cast<__m128i*>(r + i)) : pad);
   }
-  Record sorted[kSmallNode];
+  const __m128 is_k[3] = {lane_mask(k == 0), lane_mask(k == 1), lane_mask(k == 2)};
+  __m128 keys[kBlocks];
+  __m128i rows[kBlocks];
+  alignas(16) float key[4 * kBlocks];
+  alignas(16) int32_t row[4 * kBlocks];
+  for (int b = 0; b < kBlocks; ++b) {
+    __m128 c0 = load(copy[4 * b]), c1 = load(copy[4 * b + 1]), c2 = load(copy[4 * b + 2]),
+           c3 = load(copy[4 * b + 3]);
+    _MM_TRANSPOSE4_PS(c0, c1, c2, c3);  // c0 = x lanes, c1 = y, c2 = z, c3 = rows
+    keys[b] = _mm_or_ps(_mm_and_ps(c0, is_k[0]),
+                        _mm_or_ps(_mm_and_ps(c1, is_k[1]), _mm_and_ps(c2, is_k[2])));
+    rows[b] = _mm_castps_si128(c3);
+    _mm_store_ps(key + 4 * b, keys[b]);
+    _mm_store_si128(reinterpret_cast<__m128i*>(row + 4 * b), rows[b]);
+  }
+  static constexpr uint8_t kBitsSet[16] = {0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4};
   for (int i = 0; i < n; ++i) {
     const __m128 key_i = _mm_set1_ps(key[i]);
     const __m128i row_i = _mm_set1_epi32(row[i]);
     int rank = 0;
-    for (int b = 0; b < blocks; ++b) {
-      const __m128 keys = _mm_load_ps(key + 4 * b);
-      const __m128i rows = _mm_load_si128(reinterpret_cast<const __m128i*>(row + 4 * b));
-      const __m128 tie =
-          _mm_and_ps(_mm_cmpeq_ps(keys, key_i), _mm_castsi128_ps(_mm_cmplt_epi32(rows, row_i)));
-      rank += kBitsSet[_mm_movemask_ps(_mm_or_ps(_mm_cmplt_ps(keys, key_i), tie))];
+    for (int b = 0; b < kBlocks; ++b) {
+      const __m128 tie = _mm_and_ps(_mm_cmpeq_ps(keys[b], key_i),
+                                    _mm_castsi128_ps(_mm_cmplt_epi32(rows[b], row_i)));
+      rank += kBitsSet[_mm_movemask_ps(_mm_or_ps(_mm_cmplt_ps(keys[b], key_i), tie))];
     }
-    sorted[rank] = r[i];
+    _mm_store_si128(reinterpret_cast<__m128i*>(r + rank), vectors[i]);
   }
-  std::memcpy(r, sorted, n * sizeof(Record));
+}
+
+// Sorts a small node (n <= kSmallNode) by order_key.
+void sort_small(Record* r, int n, int k) {
+  static_assert(kSmallNode == 16, "one case per block count");
+  switch ((n + 3) / 4) {
+    case 1:
+      return sort_blocks<1>(r, n, k);
+    case 2:
+      return sort_blocks<2>(r, n, k);
+    case 3:
+      return sort_blocks<3>(r, n, k);
+    default:
+      return sort_blocks<4>(r, n, k);
+  }
 }
 
 template <bool kOrEqual>
