@@ -10,6 +10,17 @@
 #include "progress.h"
 
 namespace erwin::cli {
+namespace {
+
+// --order: the published builder's slots exactly (what the model builds, so a saved tree gives
+// the published model outputs), or the fast builder's (the same balls, another order inside).
+bool published_order(const std::string& order) {
+  if (order != "published" && order != "fast")
+    throw UsageError("erwin tree: --order: expected published or fast, got '" + order + "'");
+  return order == "published";
+}
+
+}  // namespace
 
 int run_tree(const Arguments& args) {
   ArgParser parser("tree",
@@ -20,11 +31,17 @@ int run_tree(const Arguments& args) {
       .option("strides", "list", "pooling stride after each level", "2,2")
       .option("ball-sizes", "list", "ball size per level", "32,32,16")
       .option("angle", "degrees", "rotation angle of the rotated trees, 0 for none", "45")
+      .option("order", "published|fast",
+              "published: the published builder's slot order, as the model builds it; fast: the "
+              "same balls, built about 3x faster, another order inside them",
+              "published")
       .option("output", "file.npz", "write tree_idx, tree_mask, tree_idx_rot.L");
   if (!parser.parse(args)) return 0;
 
   const RotationOptions options{parser.integers("strides"), parser.integers("ball-sizes"),
                                 parser.number("angle")};
+  const std::string order = parser.text("order");
+  const bool published = published_order(order);
   const std::string input = parser.text("input");
   const PointCloud cloud = load_point_file(input);
   const torch::Tensor batch_idx =
@@ -35,11 +52,13 @@ int run_tree(const Arguments& args) {
               static_cast<long long>(cloud.positions.size(1)));
 
   const auto start = std::chrono::steady_clock::now();
-  const BallTree tree = build_balltree_with_rotations(cloud.positions, batch_idx, options);
+  const BallTree tree = published
+                            ? build_balltree_published_order(cloud.positions, batch_idx, options)
+                            : build_balltree_with_rotations(cloud.positions, batch_idx, options);
   const double build_ms = elapsed_ms(start);
   print_tree_summary(tree, cloud.positions, options.strides, options.ball_sizes);
-  std::printf("built in %.2f ms (%s)\n", build_ms,
-              options.angle_degrees > 0 ? "tree + rotated trees" : "tree");
+  std::printf("built in %.2f ms (%s, %s order)\n", build_ms,
+              options.angle_degrees > 0 ? "tree + rotated trees" : "tree", order.c_str());
 
   if (parser.has("output")) {
     save_npz(parser.text("output"), tree_members(tree));

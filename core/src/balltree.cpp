@@ -134,6 +134,7 @@ BallTree build(const torch::Tensor& pos, const torch::Tensor& batch_idx,
 }
 
 constexpr Builder kFast{tree::partition_parallel, true};
+constexpr Builder kPublishedOrder{tree::partition_published_parallel, false};
 constexpr Builder kRecursive{tree::partition_recursive, false};
 constexpr Builder kPublished{tree::partition_recursive_published, false};
 
@@ -146,6 +147,11 @@ BallTree build_balltree(const torch::Tensor& pos, const torch::Tensor& batch_idx
 BallTree build_balltree_with_rotations(const torch::Tensor& pos, const torch::Tensor& batch_idx,
                                        const RotationOptions& options) {
   return build(pos, batch_idx, &options, kFast);
+}
+
+BallTree build_balltree_published_order(const torch::Tensor& pos, const torch::Tensor& batch_idx,
+                                        const RotationOptions& options) {
+  return build(pos, batch_idx, &options, kPublishedOrder);
 }
 
 torch::Tensor inverse_permutation(const torch::Tensor& perm) {

@@ -2,7 +2,8 @@
 // recursive std::nth_element over an index array with the published comparator,
 // erwin::reference::build_balltree_*_published), 3-D uniform random
 // clouds. Prints Google Benchmark's medians, then a summary with points per second and the
-// speed-up per case. Also times the tree queries on one million points.
+// speed-up per case. Also times the builder the model uses (build_balltree_published_order: the
+// published recursion, clouds in parallel) and the tree queries on one million points.
 //
 //   build-*/tests/bench_balltree [--benchmark_filter=...]   (5 repetitions each)
 #include <benchmark/benchmark.h>
@@ -51,26 +52,42 @@ struct Case {
   }
 };
 
-void build(const Case& c, const Batch& batch, bool baseline) {
-  if (!c.rotations) {
-    benchmark::DoNotOptimize(
-        baseline ? erwin::reference::build_balltree_published(batch.pos, batch.batch_idx)
-                 : erwin::build_balltree(batch.pos, batch.batch_idx));
-    return;
+enum class Builder { Baseline, Ours, PublishedOrder };
+
+std::string prefix(Builder builder) {
+  switch (builder) {
+    case Builder::Baseline:
+      return "baseline/";
+    case Builder::Ours:
+      return "ours/";
+    default:
+      return "published-order/";
   }
-  const erwin::RotationOptions options = readme_rotations();
-  benchmark::DoNotOptimize(
-      baseline ? erwin::reference::build_balltree_with_rotations_published(batch.pos,
-                                                                           batch.batch_idx, options)
-               : erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options));
 }
 
-void register_build(const Case& c, bool baseline) {
-  const std::string name = std::string(baseline ? "baseline/" : "ours/") + c.label();
+erwin::BallTree build(const Case& c, const Batch& batch, Builder builder) {
+  const erwin::RotationOptions options =
+      c.rotations ? readme_rotations() : erwin::RotationOptions{};
+  switch (builder) {
+    case Builder::Baseline:
+      return c.rotations ? erwin::reference::build_balltree_with_rotations_published(
+                               batch.pos, batch.batch_idx, options)
+                         : erwin::reference::build_balltree_published(batch.pos, batch.batch_idx);
+    case Builder::Ours:
+      return c.rotations ? erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options)
+                         : erwin::build_balltree(batch.pos, batch.batch_idx);
+    default:
+      return erwin::build_balltree_published_order(batch.pos, batch.batch_idx, options);
+  }
+}
+
+void register_build(const Case& c, Builder builder) {
+  const std::string name = prefix(builder) + c.label();
   benchmark::RegisterBenchmark(name.c_str(),
-                               [c, baseline](benchmark::State& state) {
+                               [c, builder](benchmark::State& state) {
                                  const Batch batch = uniform_batch(c.clouds, c.points);
-                                 for (auto _ : state) build(c, batch, baseline);
+                                 for (auto _ : state)
+                                   benchmark::DoNotOptimize(build(c, batch, builder));
                                  state.SetItemsProcessed(state.iterations() * c.clouds * c.points);
                                })
       ->Unit(benchmark::kMillisecond)
@@ -115,15 +132,22 @@ class MedianCollector : public benchmark::ConsoleReporter {
 void print_summary(const MedianCollector& medians, const std::vector<Case>& cases) {
   std::printf("\nMedians, %u hardware threads (points per second = input points / time)\n",
               std::thread::hardware_concurrency());
-  std::printf("%-22s %12s %12s %14s %14s %9s\n", "case", "baseline ms", "ours ms", "baseline pts/s",
-              "ours pts/s", "speed-up");
+  std::printf("%-18s %11s %9s %14s %14s %8s %12s %8s\n", "case", "baseline ms", "ours ms",
+              "baseline pts/s", "ours pts/s", "speed-up", "pub-order ms", "speed-up");
   for (const Case& c : cases) {
-    const std::string base = "baseline/" + c.label(), ours = "ours/" + c.label();
+    const std::string base = prefix(Builder::Baseline) + c.label(),
+                      ours = prefix(Builder::Ours) + c.label(),
+                      in_order = prefix(Builder::PublishedOrder) + c.label();
     if (!medians.has(base) || !medians.has(ours)) continue;
     const double points = double(c.clouds * c.points);
     const double tb = medians.seconds(base), to = medians.seconds(ours);
-    std::printf("%-22s %12.2f %12.2f %14.3e %14.3e %8.2fx\n", c.label().c_str(), tb * 1e3, to * 1e3,
+    std::printf("%-18s %11.2f %9.2f %14.3e %14.3e %7.2fx", c.label().c_str(), tb * 1e3, to * 1e3,
                 points / tb, points / to, tb / to);
+    if (medians.has(in_order)) {
+      const double tp = medians.seconds(in_order);
+      std::printf(" %12.2f %7.2fx", tp * 1e3, tb / tp);
+    }
+    std::printf("\n");
   }
 }
 
@@ -137,8 +161,8 @@ int main(int argc, char** argv) {
     cases.push_back({1, 1000000, rotations});
   }
   for (const Case& c : cases) {
-    register_build(c, true);
-    register_build(c, false);
+    for (Builder builder : {Builder::Baseline, Builder::Ours, Builder::PublishedOrder})
+      register_build(c, builder);
   }
   register_query("point_slots", [](const erwin::BallTree& t, const torch::Tensor&) {
     benchmark::DoNotOptimize(erwin::point_slots(t));

@@ -146,6 +146,24 @@ Batch random_batch(const std::vector<int64_t>& sizes, int dim, uint64_t seed) {
   return {torch::stack(columns, 1), batch_idx};
 }
 
+// One cloud of integer grid points: every coordinate value is shared by many points.
+Batch grid_cloud(const std::vector<int64_t>& shape) {
+  std::vector<torch::Tensor> axes;
+  for (int64_t size : shape) axes.push_back(torch::arange(size, torch::kFloat32));
+  const torch::Tensor pos =
+      torch::stack(torch::meshgrid(axes, "ij"), -1).reshape({-1, int64_t(shape.size())});
+  return {pos, torch::zeros({pos.size(0)}, torch::kInt64)};
+}
+
+void expect_identical_trees(const BallTree& ours, const BallTree& expected) {
+  QVERIFY(torch::equal(ours.tree_idx, expected.tree_idx));
+  QVERIFY(torch::equal(ours.tree_mask, expected.tree_mask));
+  QCOMPARE(ours.tree_idx_rot.size(), expected.tree_idx_rot.size());
+  for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
+    QVERIFY2(torch::equal(ours.tree_idx_rot[level], expected.tree_idx_rot[level]),
+             qPrintable(QString("tree_idx_rot.%1").arg(level)));
+}
+
 // Every point in exactly one real slot, padding slots repeat a point of their own leaf.
 void expect_valid_tree(const BallTree& tree, int64_t points) {
   const torch::Tensor slots = erwin::point_slots(tree);
@@ -181,6 +199,32 @@ class BallTreeTest : public QObject {
       ERWIN_REQUIRE_FIXTURE(path);
       expect_matches_fixture(path, erwin::reference::build_balltree_with_rotations_recursive);
       expect_matches_fixture(path, erwin::reference::build_balltree_with_rotations_published);
+    }
+  }
+
+  // Not just the same balls: the same slots, as the published builder fills them (README:
+  // "compare partitions"; the order is what the model's pooling sees).
+  void published_order_matches_fixtures_slot_by_slot() {
+    for (const char* name : {"balltree_2d.npz", "balltree_3d.npz"}) {
+      const std::string path = erwin::test::reference_file(name);
+      ERWIN_REQUIRE_FIXTURE(path);
+      const Fixture f = load_fixture(path);
+      const BallTree ours = erwin::build_balltree_published_order(f.pos, f.batch_idx, f.options);
+      expect_identical_trees(ours, f.tree);
+    }
+  }
+
+  // Clouds built in parallel come out as the single-threaded published recursion builds them,
+  // ties (grid points, padding copies in rotated trees) included.
+  void published_order_equals_published_recursion() {
+    const Batch random = random_batch({5, 300, 1000, 4097, 20001}, 3, 5);
+    const Batch grid = grid_cloud({13, 11, 9});
+    for (const Batch* batch : {&random, &grid}) {
+      const RotationOptions options{{2}, {4, 4}, 45.0};
+      expect_identical_trees(
+          erwin::build_balltree_published_order(batch->pos, batch->batch_idx, options),
+          erwin::reference::build_balltree_with_rotations_published(batch->pos, batch->batch_idx,
+                                                                    options));
     }
   }
 
@@ -229,11 +273,8 @@ class BallTreeTest : public QObject {
   }
   void fast_equals_baseline_on_grid_points() {
     QFETCH(std::vector<int64_t>, shape);
-    std::vector<torch::Tensor> axes;
-    for (int64_t size : shape) axes.push_back(torch::arange(size, torch::kFloat32));
-    const torch::Tensor pos =
-        torch::stack(torch::meshgrid(axes, "ij"), -1).reshape({-1, int64_t(shape.size())});
-    const torch::Tensor batch_idx = torch::zeros({pos.size(0)}, torch::kInt64);
+    const Batch grid = grid_cloud(shape);
+    const torch::Tensor &pos = grid.pos, &batch_idx = grid.batch_idx;
     const RotationOptions options{{2}, {16, 8}, 45.0};
     const BallTree fast = erwin::build_balltree_with_rotations(pos, batch_idx, options);
     const BallTree baseline =
@@ -256,12 +297,7 @@ class BallTreeTest : public QObject {
           tree = erwin::build_balltree_with_rotations(batch.pos, batch.batch_idx, options);
       });
     for (std::thread& thread : threads) thread.join();
-    for (const BallTree& tree : trees) {
-      QVERIFY(torch::equal(tree.tree_idx, expected.tree_idx));
-      QVERIFY(torch::equal(tree.tree_mask, expected.tree_mask));
-      for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
-        QVERIFY(torch::equal(tree.tree_idx_rot[level], expected.tree_idx_rot[level]));
-    }
+    for (const BallTree& tree : trees) expect_identical_trees(tree, expected);
   }
 
   void angle_zero_builds_no_rotated_trees() {

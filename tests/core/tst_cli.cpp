@@ -8,6 +8,7 @@
 #include <QTest>
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "erwin/npy.h"
@@ -88,6 +89,12 @@ class CliTest : public QObject {
     return config;
   }
 
+  // `erwin tree` on the 3-D ball-tree fixture's points with its options, into `output`.
+  Run write_fixture_tree(const std::string& fixture, const char* order, const std::string& output) {
+    return run_erwin({"tree", "--input", q(fixture), "--strides", "2,2,2", "--ball-sizes",
+                      "32,32,16,16", "--angle", "45", "--order", order, "--output", q(output)});
+  }
+
   void check_forward(bool train) {
     const std::string fixture = reference_file("erwin_3d_unet.npz");
     ERWIN_REQUIRE_FIXTURE(fixture);
@@ -132,15 +139,30 @@ class CliTest : public QObject {
     }
   }
 
+  // The default (published) order writes the fixture's members slot for slot.
   void tree_matches_fixture() {
     const std::string fixture = reference_file("balltree_3d.npz");
     ERWIN_REQUIRE_FIXTURE(fixture);
-    const std::string output = path("T.npz");
-    const Run run = run_erwin({"tree", "--input", q(fixture), "--strides", "2,2,2", "--ball-sizes",
-                               "32,32,16,16", "--angle", "45", "--output", q(output)});
+    const std::string output = path("T_published.npz");
+    const Run run = write_fixture_tree(fixture, "published", output);
     REQUIRE_SUCCESS(run);
-    QVERIFY2(run.out.contains("built in"), qPrintable(run.out));
+    QVERIFY2(run.out.contains("built in") && run.out.contains("published order"),
+             qPrintable(run.out));
+    const auto reference = erwin::NpzArchive::load(fixture);
+    const auto ours = erwin::NpzArchive::load(output);
+    for (const std::string member : {"tree_idx", "tree_mask", "tree_idx_rot.0", "tree_idx_rot.1",
+                                     "tree_idx_rot.2", "tree_idx_rot.3"})
+      QVERIFY2(torch::equal(ours.get(member), reference.get(member)), member.c_str());
+  }
 
+  // The fast order: the same balls (compared as the reference README says).
+  void fast_tree_has_the_fixture_balls() {
+    const std::string fixture = reference_file("balltree_3d.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const std::string output = path("T_fast.npz");
+    const Run run = write_fixture_tree(fixture, "fast", output);
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("fast order"), qPrintable(run.out));
     const auto ours = erwin::NpzArchive::load(output);
     const auto reference = erwin::NpzArchive::load(fixture);
     QCOMPARE(sorted_balls(ours.get("tree_idx"), 32), sorted_balls(reference.get("tree_idx"), 32));
@@ -157,6 +179,26 @@ class CliTest : public QObject {
       QCOMPARE(sorted_balls(ours.get(member), ball_sizes[level]),
                sorted_balls(reference.get(member), ball_sizes[level]));
     }
+  }
+
+  // End to end from Python's side of the interchange: an input without a tree, so the CLI builds
+  // one, gives the published outputs.
+  void forward_with_its_own_tree_matches_fixture() {
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const auto archive = erwin::NpzArchive::load(fixture);
+    const std::string input = path("I_without_tree.npz");
+    std::map<std::string, torch::Tensor> members;
+    for (const char* name : {"node_features", "node_positions", "batch_idx", "edge_index"})
+      members[name] = archive.get(name);
+    erwin::save_npz(input, members);
+    const std::string output = path("O_own_tree.npy");
+    const Run run = run_erwin({"forward", "--config", q(write_config(archive)), "--weights",
+                               q(fixture), "--input", q(input), "--output", q(output)});
+    REQUIRE_SUCCESS(run);
+    const double difference =
+        (erwin::load_npy(output) - archive.get("output_eval")).abs().max().item<double>();
+    QVERIFY2(difference < 1e-4, qPrintable(QString("max |difference| %1").arg(difference)));
   }
 
   void forward_eval_matches_fixture() { check_forward(false); }
@@ -251,6 +293,7 @@ class CliTest : public QObject {
     REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input", "x.npz", "--strides", "2,two"}),
                            "--strides");
     REQUIRE_FAILURE_NAMING(run_erwin({"tree"}), "--input");
+    REQUIRE_FAILURE_NAMING(run_erwin({"tree", "--input", "x.npz", "--order", "random"}), "--order");
     REQUIRE_FAILURE_NAMING(run_erwin({"no-such-command"}), "no-such-command");
   }
 };

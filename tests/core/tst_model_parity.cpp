@@ -1,6 +1,7 @@
 // Numerical parity of ErwinTransformer with the published implementation on every reference
 // model fixture, fed the fixture's trees and edges (README "Model fixtures"; tolerances there),
-// with the reference attention math and with the blocked attention function.
+// with the reference attention math and with the blocked attention function; and end to end,
+// with the trees the model builds itself.
 #include <QTest>
 
 #include "erwin/model/ball_attention.h"
@@ -28,12 +29,16 @@ class ModelParity : public QObject {
     for (const char* name : kFixtures) QTest::newRow(name) << QString(name);
   }
 
+  // Fixture x attention backend, and the model building its own trees instead of the fixture's.
   static void add_fixture_and_backend_rows() {
     QTest::addColumn<QString>("fixture");
     QTest::addColumn<int>("backend");
+    QTest::addColumn<bool>("own_trees");
     for (const char* name : kFixtures) {
-      QTest::addRow("%s/reference", name) << QString(name) << int(AttentionBackend::Reference);
-      QTest::addRow("%s/blocked", name) << QString(name) << int(AttentionBackend::Blocked);
+      const QString fixture(name);
+      QTest::addRow("%s/reference", name) << fixture << int(AttentionBackend::Reference) << false;
+      QTest::addRow("%s/blocked", name) << fixture << int(AttentionBackend::Blocked) << false;
+      QTest::addRow("%s/own-trees", name) << fixture << int(AttentionBackend::Blocked) << true;
     }
   }
 
@@ -61,6 +66,14 @@ class ModelParity : public QObject {
     return load_model_fixture(name);
   }
 
+  // The fixture's inputs; with `own_trees` without its tree, so the model builds one.
+  static ErwinInputs current_inputs(const ModelFixture& f) {
+    QFETCH(bool, own_trees);
+    ErwinInputs inputs = f.inputs;
+    if (own_trees) inputs.tree.reset();
+    return inputs;
+  }
+
  private Q_SLOTS:
   void parameter_names_match_data() { add_fixture_rows(); }
   void parameter_names_match() {
@@ -84,7 +97,7 @@ class ModelParity : public QObject {
     const auto f = load_current();
     auto model = fixture_model(f);
     torch::NoGradGuard no_grad;
-    const auto out = model->forward(f.inputs);
+    const auto out = model->forward(current_inputs(f));
     const auto expected = f.archive.get("output_eval");
     QCOMPARE(out.features.sizes().vec(), expected.sizes().vec());
     const double error = max_abs_diff(out.features, expected);
@@ -104,7 +117,8 @@ class ModelParity : public QObject {
     ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
     const auto f = load_current();
     auto model = fixture_model(f);
-    const auto loss = train_step(*model, f.inputs);
+    const ErwinInputs inputs = current_inputs(f);
+    const auto loss = train_step(*model, inputs);
     const double output_error = max_abs_diff(model_output_, f.archive.get("output_train"));
     const double loss_error =
         std::abs(loss.item<double>() - f.archive.get("loss_train").item<double>());
@@ -117,7 +131,7 @@ class ModelParity : public QObject {
     // gradients are themselves float32 rounding noise (see noise_dominated below).
     auto exact_model = fixture_model(f);
     exact_model->to(torch::kDouble);
-    auto exact_inputs = f.inputs;
+    auto exact_inputs = inputs;
     exact_inputs.node_features = exact_inputs.node_features.to(torch::kDouble);
     exact_inputs.node_positions = exact_inputs.node_positions.to(torch::kDouble);
     train_step(*exact_model, exact_inputs);
@@ -171,6 +185,23 @@ class ModelParity : public QObject {
     qInfo("%s: %d gradients, all together relative error %.3g; %d noise-dominated in the fixture",
           qPrintable(fixture), compared, overall, noise_dominated);
     QVERIFY2(overall <= kGradientTolerance, qPrintable(QString::number(overall)));
+  }
+
+  // What makes the own-trees rows above pass: the model builds the fixture's trees slot for slot.
+  void model_builds_the_fixture_trees_data() { add_fixture_rows(); }
+  void model_builds_the_fixture_trees() {
+    QFETCH(QString, fixture);
+    ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
+    const auto f = load_current();
+    const ErwinTransformer model(f.config);
+    const BallTree ours = model->build_tree(f.inputs.node_positions, f.inputs.batch_idx);
+    const BallTree& expected = *f.inputs.tree;
+    QVERIFY(torch::equal(ours.tree_idx, expected.tree_idx));
+    QVERIFY(torch::equal(ours.tree_mask, expected.tree_mask));
+    QCOMPARE(ours.tree_idx_rot.size(), expected.tree_idx_rot.size());
+    for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
+      QVERIFY2(torch::equal(ours.tree_idx_rot[level], expected.tree_idx_rot[level]),
+               qPrintable(QString("tree_idx_rot.%1").arg(level)));
   }
 
   void batchnorm_running_stats_update_in_training() {

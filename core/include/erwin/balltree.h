@@ -53,6 +53,16 @@ BallTree build_balltree(const torch::Tensor& pos, const torch::Tensor& batch_idx
 BallTree build_balltree_with_rotations(const torch::Tensor& pos, const torch::Tensor& batch_idx,
                                        const RotationOptions& options);
 
+// The published builder's trees slot for slot: the same balls as build_balltree_with_rotations,
+// and also the published order inside them, which std::nth_element's arrangement decides
+// (including where equal coordinates and padding copies go). Order matters to the model: pooling
+// concatenates the nodes of a group in slot order, and a padding copy may sit in another rotated
+// ball than its point. So the model builds its trees this way, and its outputs match the published
+// model's on the same inputs. Clouds are built in parallel; each is the single-threaded published
+// recursion, about 3x slower per cloud than build_balltree_with_rotations.
+BallTree build_balltree_published_order(const torch::Tensor& pos, const torch::Tensor& batch_idx,
+                                        const RotationOptions& options);
+
 // inverse[perm[i]] = i. perm: int64 [n], a permutation of 0..n-1 (checked).
 torch::Tensor inverse_permutation(const torch::Tensor& perm);
 

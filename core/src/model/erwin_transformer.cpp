@@ -102,8 +102,11 @@ BallTree ErwinTransformerImpl::build_tree(const torch::Tensor& node_positions,
   options.ball_sizes = config.ball_sizes;
   options.angle_degrees = config.rotate;
   options.balls_across_clouds = balls_across_clouds;
-  // The builder works on the CPU and returns the tree on the device of the positions.
-  return build_balltree_with_rotations(node_positions.detach(), batch_idx.to(torch::kCPU), options);
+  // Published order, not just the published balls: pooling sees the order (balltree.h). The
+  // builder works on the CPU in float32 (a float64 model gets the tree of its positions rounded to
+  // float32) and returns the tree on the device of the positions.
+  return build_balltree_published_order(node_positions.detach().to(torch::kFloat32),
+                                        batch_idx.to(torch::kCPU), options);
 }
 
 namespace {

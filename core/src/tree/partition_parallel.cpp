@@ -25,7 +25,6 @@ namespace {
 
 constexpr int kSmallNode = 16;               // nodes up to this size are sorted
 constexpr int64_t kSubtreeTaskGrain = 8192;  // smaller subtrees stay on their thread
-constexpr int64_t kNodesPerThread = 2048;    // below this a second thread does not pay off
 
 // Coordinates in lanes 0 .. dim - 1 (unused lanes 0), the node's row within its segment in lane 3.
 struct alignas(16) Record {

@@ -1,7 +1,13 @@
-// The baseline partitioner: the published algorithm as a straightforward recursion.
+// The baseline partitioner: the published algorithm as a straightforward recursion, and the same
+// recursion run on several clouds at once.
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <mutex>
 #include <numeric>
+#include <thread>
 
+#include "helper_threads.h"
 #include "partition.h"
 
 namespace erwin::tree {
@@ -14,6 +20,8 @@ class RecursivePartitioner {
  public:
   explicit RecursivePartitioner(const PartitionJob& job) : job_(job) {}
 
+  // index_ starts as the segment's rows in order, as the published code's index array does:
+  // std::nth_element's arrangement, and so the order of equal coordinates, depends on it.
   void run(const Segment& segment) {
     index_.resize(segment.node_count);
     std::iota(index_.begin(), index_.end(), segment.node_offset);
@@ -64,7 +72,48 @@ void partition_jobs_recursively(const std::vector<PartitionJob>& jobs) {
   }
 }
 
+struct SegmentOfJob {
+  const PartitionJob* job;
+  const Segment* segment;
+};
+
+// Largest first, so that the last segment to start is a short one.
+std::vector<SegmentOfJob> segments_by_size(const std::vector<PartitionJob>& jobs) {
+  std::vector<SegmentOfJob> segments;
+  for (const PartitionJob& job : jobs) {
+    for (const Segment& segment : job.segments) segments.push_back({&job, &segment});
+  }
+  std::stable_sort(segments.begin(), segments.end(), [](const auto& a, const auto& b) {
+    return a.segment->node_count > b.segment->node_count;
+  });
+  return segments;
+}
+
 }  // namespace
+
+void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
+  const std::vector<SegmentOfJob> segments = segments_by_size(jobs);
+  int64_t total_nodes = 0;
+  for (const SegmentOfJob& s : segments) total_nodes += s.segment->node_count;
+  const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
+  const int64_t threads = std::clamp<int64_t>(
+      std::min<int64_t>(total_nodes / kNodesPerThread, static_cast<int64_t>(segments.size())), 1,
+      hardware);
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  HelperThreads::shared().run(static_cast<int>(threads - 1), [&] {
+    for (size_t i = next++; i < segments.size(); i = next++) {
+      try {
+        RecursivePartitioner<false>(*segments[i].job).run(*segments[i].segment);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
 
 void partition_recursive(const std::vector<PartitionJob>& jobs) {
   partition_jobs_recursively<true>(jobs);
