@@ -214,12 +214,13 @@ class BallTreeTest : public QObject {
     }
   }
 
-  // Clouds built in parallel come out as the single-threaded published recursion builds them,
-  // ties (grid points, padding copies in rotated trees) included.
+  // Clouds and the subtrees of large clouds built in parallel come out as the single-threaded
+  // published recursion builds them, ties (grid points, padding copies in rotated trees) included.
   void published_order_equals_published_recursion() {
     const Batch random = random_batch({5, 300, 1000, 4097, 20001}, 3, 5);
+    const Batch one_cloud = random_batch({70001}, 2, 9);
     const Batch grid = grid_cloud({13, 11, 9});
-    for (const Batch* batch : {&random, &grid}) {
+    for (const Batch* batch : {&random, &one_cloud, &grid}) {
       const RotationOptions options{{2}, {4, 4}, 45.0};
       expect_identical_trees(
           erwin::build_balltree_published_order(batch->pos, batch->batch_idx, options),
