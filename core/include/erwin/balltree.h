@@ -58,8 +58,8 @@ BallTree build_balltree_with_rotations(const torch::Tensor& pos, const torch::Te
 // (including where equal coordinates and padding copies go). Order matters to the model: pooling
 // concatenates the nodes of a group in slot order, and a padding copy may sit in another rotated
 // ball than its point. So the model builds its trees this way, and its outputs match the published
-// model's on the same inputs. Clouds are built in parallel; each is the single-threaded published
-// recursion, about 3x slower per cloud than build_balltree_with_rotations.
+// model's on the same inputs. It runs the published recursion with clouds, and the subtrees of
+// large clouds, in parallel: 2 to 3.5 times slower than build_balltree_with_rotations.
 BallTree build_balltree_published_order(const torch::Tensor& pos, const torch::Tensor& batch_idx,
                                         const RotationOptions& options);
 
