@@ -17,9 +17,11 @@
 #include "erwin/npy.h"
 #include "erwin/tree_queries.h"
 #include "test_support.h"
+#include "tree_support.h"
 
 using erwin::BallTree;
 using erwin::RotationOptions;
+using erwin::test::expect_identical_trees;
 using erwin::test::expect_invalid_argument;
 
 namespace {
@@ -153,15 +155,6 @@ Batch grid_cloud(const std::vector<int64_t>& shape) {
   const torch::Tensor pos =
       torch::stack(torch::meshgrid(axes, "ij"), -1).reshape({-1, int64_t(shape.size())});
   return {pos, torch::zeros({pos.size(0)}, torch::kInt64)};
-}
-
-void expect_identical_trees(const BallTree& ours, const BallTree& expected) {
-  QVERIFY(torch::equal(ours.tree_idx, expected.tree_idx));
-  QVERIFY(torch::equal(ours.tree_mask, expected.tree_mask));
-  QCOMPARE(ours.tree_idx_rot.size(), expected.tree_idx_rot.size());
-  for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
-    QVERIFY2(torch::equal(ours.tree_idx_rot[level], expected.tree_idx_rot[level]),
-             qPrintable(QString("tree_idx_rot.%1").arg(level)));
 }
 
 // Every point in exactly one real slot, padding slots repeat a point of their own leaf.

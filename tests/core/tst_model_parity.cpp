@@ -6,6 +6,7 @@
 
 #include "erwin/model/ball_attention.h"
 #include "model_fixture.h"
+#include "tree_support.h"
 
 using namespace erwin;
 using namespace erwin::test;
@@ -195,13 +196,7 @@ class ModelParity : public QObject {
     const auto f = load_current();
     const ErwinTransformer model(f.config);
     const BallTree ours = model->build_tree(f.inputs.node_positions, f.inputs.batch_idx);
-    const BallTree& expected = *f.inputs.tree;
-    QVERIFY(torch::equal(ours.tree_idx, expected.tree_idx));
-    QVERIFY(torch::equal(ours.tree_mask, expected.tree_mask));
-    QCOMPARE(ours.tree_idx_rot.size(), expected.tree_idx_rot.size());
-    for (size_t level = 0; level < expected.tree_idx_rot.size(); ++level)
-      QVERIFY2(torch::equal(ours.tree_idx_rot[level], expected.tree_idx_rot[level]),
-               qPrintable(QString("tree_idx_rot.%1").arg(level)));
+    expect_identical_trees(ours, *f.inputs.tree);
   }
 
   void batchnorm_running_stats_update_in_training() {
