@@ -31,4 +31,10 @@ if ! "$venv/bin/python3" -c 'import torch, numpy' 2>/dev/null; then
   "$venv/bin/pip" install --quiet --upgrade pip
   "$venv/bin/pip" install --quiet "torch>=2.0,<3" numpy
 fi
+# What the tests use to prove that files travel to and from Python: h5py opens our HDF5
+# exports, tensorboard's reader our event files.
+if ! "$venv/bin/python3" -c 'import h5py, tensorboard' 2>/dev/null; then
+  echo "[setup] installing h5py and tensorboard into $venv (for the tests)"
+  "$venv/bin/pip" install --quiet h5py tensorboard
+fi
 echo "[setup] dependencies ready"

@@ -12,48 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "erwin/npy.h"
+#include "process_support.h"
 #include "test_support.h"
 
 using erwin::test::reference_file;
+using erwin::test::Run;
+using erwin::test::run_erwin;
 
 namespace {
-
-struct Run {
-  int exit_code = -1;
-  bool crashed = false;
-  QString out, err;
-};
-
-Run run_erwin(const QStringList& args) {
-  QProcess process;
-  process.start(QStringLiteral(ERWIN_CLI_PATH), args);
-  Run run;
-  if (!process.waitForFinished(600000)) {
-    process.kill();
-    run.crashed = true;
-    return run;
-  }
-  run.crashed = process.exitStatus() != QProcess::NormalExit;
-  run.exit_code = process.exitCode();
-  run.out = QString::fromLocal8Bit(process.readAllStandardOutput());
-  run.err = QString::fromLocal8Bit(process.readAllStandardError());
-  return run;
-}
-
-QString describe(const Run& run) {
-  return QString("exit %1\nstdout:\n%2\nstderr:\n%3").arg(run.exit_code).arg(run.out, run.err);
-}
-
-#define REQUIRE_SUCCESS(run) \
-  QVERIFY2(!(run).crashed && (run).exit_code == 0, qPrintable(describe(run)))
-
-// A clean failure: a normal exit with a non-zero code and a message on stderr naming `needle`.
-#define REQUIRE_FAILURE_NAMING(run, needle)                                            \
-  do {                                                                                 \
-    QVERIFY2(!(run).crashed && (run).exit_code != 0, qPrintable(describe(run)));       \
-    QVERIFY2((run).err.contains(needle),                                               \
-             qPrintable(QString("stderr lacks '%1'\n%2").arg(needle, describe(run)))); \
-  } while (0)
 
 QString q(const std::string& text) { return QString::fromStdString(text); }
 
