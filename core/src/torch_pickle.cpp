@@ -1,15 +1,21 @@
 #include "erwin/torch_pickle.h"
 
 #include <caffe2/serialize/inline_container.h>
+#include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
 
+#include <cmath>
 #include <cstring>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "erwin/npy.h"
 
 namespace erwin {
 namespace {
+
+constexpr const char* kBuildStateKey = "__erwin_pickle_build_state__";
 
 struct Op {
   char code;
@@ -129,17 +135,110 @@ std::vector<Op> tokenize(const std::string& p, const std::string& what) {
   return ops;
 }
 
+// For each BUILD (by op index), the op index where its state argument starts: a replay of the
+// pickle's stack effects that tracks where each stack item began.
+std::map<size_t, size_t> build_state_starts(const std::vector<Op>& ops, const std::string& what) {
+  struct Item {
+    size_t start;
+    bool mark;
+  };
+  std::vector<Item> stack;
+  std::map<size_t, size_t> starts;
+  auto pop = [&](size_t n) {
+    if (stack.size() < n) throw FormatError(what + ": malformed pickle (stack underflow)");
+    const size_t start = n ? stack[stack.size() - n].start : 0;
+    stack.resize(stack.size() - n);
+    return start;
+  };
+  auto pop_to_mark = [&] {
+    while (!stack.empty() && !stack.back().mark) stack.pop_back();
+    if (stack.empty()) throw FormatError(what + ": malformed pickle (no MARK)");
+    const size_t start = stack.back().start;
+    stack.pop_back();
+    return start;
+  };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    switch (ops[i].code) {
+      case '\x80':
+      case '.':
+      case 'p':
+      case 'q':
+      case 'r':
+        break;
+      case '(':
+        stack.push_back({i, true});
+        break;
+      case 't':
+      case 'l':
+      case 'd':
+      case 'o':
+        stack.push_back({pop_to_mark(), false});
+        break;
+      case 'e':
+      case 'u':
+      case '1':
+        pop_to_mark();
+        break;
+      case '0':
+      case 'a':
+        pop(1);
+        break;
+      case 's':
+        pop(2);
+        break;
+      case 'b':
+        starts[i] = pop(1);
+        break;
+      case '2':
+        stack.push_back({i, false});
+        break;
+      case '\x85':
+      case 'Q':
+        stack.push_back({pop(1), false});
+        break;
+      case '\x86':
+      case 'R':
+      case '\x81':
+        stack.push_back({pop(2), false});
+        break;
+      case '\x87':
+        stack.push_back({pop(3), false});
+        break;
+      default:  // the opcodes that push one value
+        stack.push_back({i, false});
+    }
+  }
+  return starts;
+}
+
 // LibTorch's unpickler turns every collections.OrderedDict() into None (it expects them only
 // as a tensor's empty backward hooks), which loses state_dicts. Rewrite each
 // `OrderedDict` `()` REDUCE into EMPTY_DICT so that the entries that follow land in a dict.
+// A state_dict's OrderedDict also carries attributes (`_metadata`: module versions), set by a
+// BUILD that LibTorch reserves for TorchScript objects; torch.save pickles use BUILD for nothing
+// else it reads. LibTorch has no opcode that drops a value, so each BUILD becomes SETITEM under
+// the key kBuildStateKey, pushed before the state (memoised values inside the state stay
+// valid), and drop_build_states removes those entries after unpickling.
 std::string ordered_dicts_as_dicts(const std::string& p, const std::string& what) {
   const auto ops = tokenize(p, what);
+  std::multiset<size_t> key_before;
+  for (const auto& [build, start] : build_state_starts(ops, what)) key_before.insert(start);
   std::set<uint32_t> memo_slots;  // where the OrderedDict class was memoised
   std::string out;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
+    for (size_t n = key_before.count(i); n > 0; --n) {
+      out += 'X';
+      const uint32_t length = static_cast<uint32_t>(std::strlen(kBuildStateKey));
+      for (int byte = 0; byte < 4; ++byte) out += static_cast<char>(length >> (8 * byte));
+      out += kBuildStateKey;
+    }
     const bool is_class = (op.code == 'c' && op.text == "collections\nOrderedDict") ||
                           ((op.code == 'h' || op.code == 'j') && memo_slots.count(op.memo));
+    if (op.code == 'b') {
+      out += 's';
+      continue;
+    }
     if (!is_class) {
       out.append(p, op.begin, op.end - op.begin);
       continue;
@@ -155,31 +254,191 @@ std::string ordered_dicts_as_dicts(const std::string& p, const std::string& what
   return out;
 }
 
+void drop_build_states(const torch::IValue& value) {
+  if (value.isGenericDict()) {
+    auto dict = value.toGenericDict();
+    dict.erase(std::string(kBuildStateKey));
+    for (const auto& entry : dict) drop_build_states(entry.value());
+  } else if (value.isList()) {
+    for (const auto& item : value.toListRef()) drop_build_states(item);
+  } else if (value.isTuple()) {
+    for (const auto& item : value.toTupleRef().elements()) drop_build_states(item);
+  }
+}
+
+using RecordReader = std::function<at::DataPtr(const std::string&)>;
+
+// Unpickles `pickle` (tensors from the records data/<key> of `reader`, on the CPU).
+torch::IValue unpickle(caffe2::serialize::PyTorchStreamReader& reader, const std::string& pickle,
+                       torch::jit::TypeResolver type_resolver, torch::jit::ObjLoader obj_loader,
+                       c10::TypePtr (*type_parser)(const std::string&)) {
+  size_t offset = 0;
+  auto read = [&](char* buffer, size_t n) {
+    n = std::min(n, pickle.size() - offset);
+    std::memcpy(buffer, pickle.data() + offset, n);
+    offset += n;
+    return n;
+  };
+  const RecordReader read_record = [&](const std::string& name) {
+    return std::get<0>(reader.getRecord("data/" + name));
+  };
+  torch::jit::Unpickler unpickler(read, std::move(type_resolver), std::move(obj_loader),
+                                  read_record, torch::Device(torch::kCPU), false, type_parser);
+  unpickler.set_version(reader.version());
+  return unpickler.parse_ivalue();
+}
+
+std::string record_text(caffe2::serialize::PyTorchStreamReader& reader, const std::string& name) {
+  auto [data, size] = reader.getRecord(name);
+  return std::string(static_cast<const char*>(data.get()), size);
+}
+
+// TorchScript archives without their code: each class becomes an empty class whose objects
+// keep their pickled state (the dict of attributes) in one slot, which objects_as_dicts unwraps.
+c10::StrongTypePtr stateful_class(const c10::QualifiedName& name,
+                                  const std::shared_ptr<torch::jit::CompilationUnit>& unit) {
+  auto type = c10::ClassType::create(name, unit);
+  type->addAttribute("state", c10::AnyType::get());
+  return c10::StrongTypePtr(unit, type);
+}
+
+c10::intrusive_ptr<c10::ivalue::Object> object_with_state(const c10::StrongTypePtr& type,
+                                                          torch::IValue state) {
+  auto object = c10::ivalue::Object::create(type, 1);
+  object->setSlot(0, std::move(state));
+  return object;
+}
+
+// Container type tags (torch.jit._pickle.restore_type_tag, e.g. "Dict[str, Tensor]") as untyped
+// containers, instead of LibTorch's TorchScript type parser.
+c10::TypePtr untyped_container(const std::string& annotation) {
+  if (annotation.rfind("Dict[", 0) == 0)
+    return c10::DictType::create(c10::AnyType::get(), c10::AnyType::get());
+  if (annotation.rfind("List[", 0) == 0) return c10::ListType::create(c10::AnyType::get());
+  TORCH_CHECK(false, "unsupported container type tag '", annotation, "'");
+}
+
+torch::IValue objects_as_dicts(const torch::IValue& value) {
+  if (value.isObject()) return objects_as_dicts(value.toObjectRef().getSlot(0));
+  if (value.isGenericDict()) {
+    auto dict = value.toGenericDict();
+    for (const auto& entry : dict)
+      dict.insert_or_assign(entry.key(), objects_as_dicts(entry.value()));
+    return dict;
+  }
+  if (value.isList()) {
+    auto list = value.toList();
+    for (size_t i = 0; i < list.size(); ++i) list.set(i, objects_as_dicts(list.get(i)));
+    return list;
+  }
+  return value;
+}
+
 }  // namespace
 
 torch::IValue load_torch_pickle(const std::string& path) {
   try {
     caffe2::serialize::PyTorchStreamReader reader(path);
-    auto [pickle_data, pickle_size] = reader.getRecord("data.pkl");
-    const std::string pickle = ordered_dicts_as_dicts(
-        std::string(static_cast<const char*>(pickle_data.get()), pickle_size), path + ":data.pkl");
-    size_t offset = 0;
-    auto read = [&](char* buffer, size_t n) {
-      n = std::min(n, pickle.size() - offset);
-      std::memcpy(buffer, pickle.data() + offset, n);
-      offset += n;
-      return n;
-    };
-    auto read_record = [&](const std::string& name) {
-      return std::get<0>(reader.getRecord("data/" + name));
-    };
-    torch::jit::Unpickler unpickler(read, nullptr, nullptr, read_record,
-                                    torch::Device(torch::kCPU));
-    unpickler.set_version(reader.version());
-    return unpickler.parse_ivalue();
+    const std::string pickle =
+        ordered_dicts_as_dicts(record_text(reader, "data.pkl"), path + ":data.pkl");
+    torch::IValue value =
+        unpickle(reader, pickle, nullptr, nullptr, torch::jit::Unpickler::defaultTypeParser);
+    drop_build_states(value);
+    return value;
   } catch (const c10::Error& e) {
     throw FormatError(path + ": not a readable torch.save archive: " + e.what_without_backtrace());
   }
+}
+
+bool is_torchscript_archive(const std::string& path) {
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    return reader.hasRecord("constants.pkl") && reader.hasRecord("data.pkl");
+  } catch (const c10::Error&) {
+    return false;
+  }
+}
+
+torch::IValue load_torchscript_attributes(const std::string& path) {
+  try {
+    caffe2::serialize::PyTorchStreamReader reader(path);
+    auto unit = std::make_shared<torch::jit::CompilationUnit>();
+    const torch::IValue root = unpickle(
+        reader, record_text(reader, "data.pkl"),
+        [&](const c10::QualifiedName& name) { return stateful_class(name, unit); },
+        object_with_state, untyped_container);
+    return objects_as_dicts(root);
+  } catch (const c10::Error& e) {
+    throw FormatError(path + ": not a readable TorchScript archive: " + e.what_without_backtrace());
+  }
+}
+
+PickledDict pickled_dict(const torch::IValue& value, const std::string& what) {
+  if (!value.isGenericDict()) throw FormatError(what + " is not a dict (" + value.tagKind() + ")");
+  return value.toGenericDict();
+}
+
+std::optional<torch::IValue> pickled_item(const PickledDict& dict, const std::string& key) {
+  for (const auto& entry : dict)
+    if (entry.key().isString() && entry.key().toStringRef() == key) return entry.value();
+  return std::nullopt;
+}
+
+torch::IValue required_item(const PickledDict& dict, const std::string& key,
+                            const std::string& what) {
+  auto item = pickled_item(dict, key);
+  if (!item) throw FormatError(what + " lacks '" + key + "'");
+  return *item;
+}
+
+double pickled_number(const torch::IValue& value, const std::string& what) {
+  if (value.isDouble()) return value.toDouble();
+  if (value.isInt()) return static_cast<double>(value.toInt());
+  if (value.isBool()) return value.toBool() ? 1.0 : 0.0;
+  if (value.isTensor() && value.toTensor().numel() == 1) return value.toTensor().item<double>();
+  throw FormatError(what + " is not a number (" + value.tagKind() + ")");
+}
+
+int64_t pickled_int(const torch::IValue& value, const std::string& what) {
+  const double number = pickled_number(value, what);
+  if (number != std::floor(number)) throw FormatError(what + " is not an integer");
+  return static_cast<int64_t>(number);
+}
+
+namespace {
+
+nlohmann::json to_json(const torch::IValue& value, const std::string& what) {
+  if (value.isNone()) return nullptr;
+  if (value.isBool()) return value.toBool();
+  if (value.isInt()) return value.toInt();
+  if (value.isDouble()) return value.toDouble();
+  if (value.isString()) return value.toStringRef();
+  if (value.isList() || value.isTuple()) {
+    nlohmann::json array = nlohmann::json::array();
+    const auto items = value.isList()
+                           ? value.toListRef().vec()
+                           : std::vector<torch::IValue>(value.toTupleRef().elements().begin(),
+                                                        value.toTupleRef().elements().end());
+    for (const auto& item : items) array.push_back(to_json(item, what));
+    return array;
+  }
+  if (value.isGenericDict()) {
+    nlohmann::json object = nlohmann::json::object();
+    for (const auto& entry : value.toGenericDict()) {
+      if (!entry.key().isString())
+        throw FormatError(what + ": a dict key is not a string (" + entry.key().tagKind() + ")");
+      object[entry.key().toStringRef()] =
+          to_json(entry.value(), what + "." + entry.key().toStringRef());
+    }
+    return object;
+  }
+  throw FormatError(what + " holds a " + value.tagKind() + ", not a plain value");
+}
+
+}  // namespace
+
+std::string pickled_to_json(const torch::IValue& value, const std::string& what) {
+  return to_json(value, what).dump();
 }
 
 }  // namespace erwin
