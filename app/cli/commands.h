@@ -20,6 +20,7 @@ int run_generate(const Arguments& args);
 int run_train(const Arguments& args);
 int run_rollout(const Arguments& args);
 int run_predict(const Arguments& args);
+int run_step(const Arguments& args);
 #endif
 
 }  // namespace erwin::cli

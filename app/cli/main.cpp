@@ -32,6 +32,7 @@ const std::vector<Command>& commands() {
       {"train", "train a run configuration (JSON) with checkpoints and resume", run_train},
       {"rollout", "roll out an EAGLE checkpoint, RMSE per step, HDF5/ParaView", run_rollout},
       {"predict", "ShapeNet-Car checkpoint on one car, MSE, HDF5/ParaView", run_predict},
+      {"step", "a task model's published training step(s), in the fixtures' layout", run_step},
 #endif
   };
   return table;

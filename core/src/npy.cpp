@@ -295,9 +295,6 @@ torch::Tensor parse_npy_bytes(const char* bytes, size_t size, const std::string&
   const std::string header_text(reader.at(header_start, header_length, "header"), header_length);
   const NpyHeader header = HeaderParser(header_text, what).parse();
   const DType dtype = parse_descr(header.descr, what);
-  if (header.fortran_order)
-    fail(what, "fortran_order True is not supported (save a C-contiguous array)");
-
   const int64_t count = element_count(header.shape, what);
   const size_t data_start = header_start + header_length;
   const uint64_t expected = static_cast<uint64_t>(count) * dtype.item_size;
@@ -307,7 +304,13 @@ torch::Tensor parse_npy_bytes(const char* bytes, size_t size, const std::string&
                    std::to_string(expected));
   if (available > expected)
     fail(what, std::to_string(available - expected) + " unexpected bytes after the array data");
-  return tensor_from_data(bytes + data_start, dtype, header.shape, count);
+  if (!header.fortran_order) return tensor_from_data(bytes + data_start, dtype, header.shape, count);
+  // Column-major data (numpy saves a transposed view so, e.g. the published fixtures' edges):
+  // read it as the row-major array of the reversed shape, then reverse the axes.
+  const std::vector<int64_t> reversed(header.shape.rbegin(), header.shape.rend());
+  std::vector<int64_t> axes(reversed.size());
+  for (size_t i = 0; i < axes.size(); ++i) axes[i] = static_cast<int64_t>(axes.size() - 1 - i);
+  return tensor_from_data(bytes + data_start, dtype, reversed, count).permute(axes).contiguous();
 }
 
 // The header dict, padded with spaces and a final newline so that magic, version, length

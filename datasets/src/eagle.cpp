@@ -69,22 +69,17 @@ EagleSimulation load_eagle_simulation(const std::string& folder) {
   return simulation;
 }
 
-torch::Tensor triangles_to_edges(const torch::Tensor& triangles) {
-  const torch::Tensor a = triangles.select(1, 0), b = triangles.select(1, 1),
-                      c = triangles.select(1, 2);
-  const torch::Tensor first = torch::cat({a, b, a}), second = torch::cat({b, c, c});
-  torch::Tensor high = torch::maximum(first, second), low = torch::minimum(first, second);
-  const torch::Tensor proper = high != low;
-  high = high.masked_select(proper);
-  low = low.masked_select(proper);
-  if (high.numel() == 0) return torch::empty({2, 0}, torch::kInt64);
-  // One integer key per undirected edge makes deduplication a sort + unique.
-  const int64_t stride = high.max().item<int64_t>() + 1;
-  const torch::Tensor keys =
-      std::get<0>(torch::unique_consecutive(std::get<0>(torch::sort(high * stride + low))));
-  high = torch::div(keys, stride, "floor");
-  low = keys - high * stride;
-  return torch::cat({torch::stack({high, low}), torch::stack({low, high})}, 1);
+torch::Tensor faces_to_edges(const torch::Tensor& triangles) {
+  using torch::indexing::None;
+  using torch::indexing::Slice;
+  const torch::Tensor slots =
+      torch::cat({triangles.index({"...", Slice(0, 2)}), triangles.index({"...", Slice(1, 3)}),
+                  triangles.index({"...", Slice(None, None, 2)})},
+                 1);  // [T, 3F, 2]: (a, b), (b, c), (a, c)
+  const torch::Tensor packed =
+      torch::stack({std::get<0>(slots.max(-1)), std::get<0>(slots.min(-1))}, -1);
+  const torch::Tensor unique = std::get<0>(at::unique_dim(packed, 1));  // sorted, as torch.unique
+  return torch::cat({unique, unique.flip(-1)}, 1).permute({2, 0, 1});
 }
 
 EagleDataset::EagleDataset(std::vector<std::string> folders, Split split, EagleOptions options)
@@ -143,13 +138,9 @@ Sample EagleDataset::get_window(int64_t index, int64_t start) {
   sample.node_features = torch::cat({state, one_hot}, -1);
   sample.node_positions = steps(sim.positions).permute({1, 0, 2}).contiguous();
   sample.targets = state;
-  std::vector<torch::Tensor> edges, edge_steps;
-  for (int64_t t = 0; t < window; ++t) {
-    edges.push_back(triangles_to_edges(sim.triangles[start + t]));
-    edge_steps.push_back(torch::full({edges.back().size(1)}, t, torch::kInt64));
-  }
-  sample.edge_index = torch::cat(edges, 1);
-  sample.edge_step = torch::cat(edge_steps);
+  const torch::Tensor edges = faces_to_edges(steps(sim.triangles));  // [2, T, E]
+  sample.edge_index = edges.flatten(1);
+  sample.edge_step = torch::arange(window, torch::kInt64).repeat_interleave(edges.size(2));
   return sample;
 }
 

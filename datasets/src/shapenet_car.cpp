@@ -62,12 +62,22 @@ torch::Tensor shapenet_normalise_positions(const torch::Tensor& positions) {
   return ((positions - low) / (high - low) - 0.4063) / 0.1531;
 }
 
+namespace {
+constexpr double kPressureMean = -36.3099;
+constexpr double kPressureStd = 48.5743;
+}  // namespace
+
 torch::Tensor shapenet_normalise_pressure(const torch::Tensor& pressure) {
-  return (pressure + 36.3099) / 48.5743;
+  return (pressure - kPressureMean) / kPressureStd;
 }
 
 torch::Tensor shapenet_denormalise_pressure(const torch::Tensor& pressure) {
-  return pressure * 48.5743 - 36.3099;
+  return pressure * kPressureStd + kPressureMean;
+}
+
+torch::Tensor shapenet_denormalised_mse(const torch::Tensor& predicted,
+                                        const torch::Tensor& target) {
+  return (predicted * kPressureStd - target * kPressureStd).pow(2).mean();
 }
 
 torch::Tensor load_torch_file(const std::string& path, const std::string& field) {

@@ -5,6 +5,7 @@
 #include <QTest>
 
 #include "erwin/model/ball_attention.h"
+#include "gradient_check.h"
 #include "model_fixture.h"
 #include "tree_support.h"
 
@@ -52,11 +53,6 @@ class ModelParity : public QObject {
     auto loss = model_output_.pow(2).mean();
     loss.backward();
     return loss;
-  }
-
-  static double relative_error(const torch::Tensor& value, const torch::Tensor& reference) {
-    return (value - reference).norm().item<double>() /
-           std::max(reference.norm().item<double>(), 1e-300);
   }
 
   static ModelFixture load_current() {
@@ -136,56 +132,9 @@ class ModelParity : public QObject {
     exact_inputs.node_features = exact_inputs.node_features.to(torch::kDouble);
     exact_inputs.node_positions = exact_inputs.node_positions.to(torch::kDouble);
     train_step(*exact_model, exact_inputs);
-    const auto exact = exact_model->named_parameters();
 
-    std::vector<torch::Tensor> ours_all, reference_all;
-    int compared = 0, noise_dominated = 0;
-    for (const auto& [name, param] : model->named_parameters().pairs()) {
-      const std::string key = "grad." + name;
-      if (!f.archive.contains(key)) {
-        // The forward does not touch it (e.g. stride-1 pooling): no gradient, as in PyTorch.
-        QVERIFY2(!param.grad().defined(), qPrintable(QString::fromStdString(name)));
-        continue;
-      }
-      QVERIFY2(param.grad().defined(), qPrintable(QString::fromStdString(name + " has no grad")));
-      const auto ours = param.grad().to(torch::kDouble);
-      const auto reference = f.archive.get(key).to(torch::kDouble);
-      const auto exact_grad = exact[name].grad();
-      ours_all.push_back(ours.flatten());
-      reference_all.push_back(reference.flatten());
-      ++compared;
-      const double error = relative_error(ours, reference);
-      const double fixture_noise = relative_error(reference, exact_grad);
-      if (fixture_noise <= kGradientTolerance) {
-        QVERIFY2(error <= kGradientTolerance, qPrintable(QString("grad.%1: relative error %2")
-                                                             .arg(QString::fromStdString(name))
-                                                             .arg(error)));
-        continue;
-      }
-      // The fixture's own float32 rounding exceeds the tolerance here: the gradient is
-      // analytically zero (a bias feeding only a training-mode BatchNorm; a key bias under
-      // softmax) or dominated by cancellation. Ours must be as close to the exact value as the
-      // fixture is, within the order of magnitude that summation order explains.
-      // Only bias gradients (sums over all nodes) cancel like this; a wrong formula would show
-      // up in weight gradients too, so these may not be waived.
-      QVERIFY2(name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0,
-               qPrintable(QString("grad.%1: fixture %2 from exact")
-                              .arg(QString::fromStdString(name))
-                              .arg(fixture_noise)));
-      ++noise_dominated;
-      const double our_noise = relative_error(ours, exact_grad);
-      qInfo("  grad.%s is rounding noise in the fixture (%.3g from exact; ours %.3g)", name.c_str(),
-            fixture_noise, our_noise);
-      QVERIFY2(our_noise <= 10 * fixture_noise,
-               qPrintable(QString("grad.%1: %2 from exact, fixture %3")
-                              .arg(QString::fromStdString(name))
-                              .arg(our_noise)
-                              .arg(fixture_noise)));
-    }
-    const double overall = relative_error(torch::cat(ours_all), torch::cat(reference_all));
-    qInfo("%s: %d gradients, all together relative error %.3g; %d noise-dominated in the fixture",
-          qPrintable(fixture), compared, overall, noise_dominated);
-    QVERIFY2(overall <= kGradientTolerance, qPrintable(QString::number(overall)));
+    expect_gradients_match(*model, *exact_model, f.archive,
+                           {kGradientTolerance, kGradientTolerance});
   }
 
   // What makes the own-trees rows above pass: the model builds the fixture's trees slot for slot.

@@ -1,5 +1,6 @@
 #include "erwin/training/eagle_model.h"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -30,13 +31,24 @@ void check_window(const EagleWindow& w) {
 
 }  // namespace
 
-EagleModelImpl::EagleModelImpl(const ErwinConfig& config, int64_t node_types) {
+torch::Tensor eagle_position_features(const torch::Tensor& positions) {
+  constexpr int64_t kFrequencies = 8;
+  const torch::Tensor frequencies =
+      torch::pow(2.0, torch::arange(kFrequencies, positions.options())) * M_PI;
+  const torch::Tensor angles = positions.unsqueeze(-1) * frequencies;  // [N, d, 8]
+  return torch::cat({torch::cos(angles), torch::sin(angles)}, -1)
+      .flatten(-2)
+      .slice(-1, 0, kEaglePositionFeatures);
+}
+
+EagleModelImpl::EagleModelImpl(const ErwinConfig& config, int64_t node_types, bool use_pe)
+    : use_pe(use_pe) {
   config.validate();
   if (!config.decode)
     throw std::invalid_argument("EagleModel: config.decode must be true (node-wise output)");
   if (node_types < 1) throw std::invalid_argument("EagleModel: node_types must be positive");
-  embedding_model = register_module(
-      "embedding_model", torch::nn::Linear(kEagleStateChannels + node_types, config.c_in));
+  const int64_t inputs = kEagleStateChannels + node_types + (use_pe ? kEaglePositionFeatures : 0);
+  embedding_model = register_module("embedding_model", torch::nn::Linear(inputs, config.c_in));
   main_model = register_module("main_model", ErwinTransformer(config));
   pred_head =
       register_module("pred_head", torch::nn::Linear(config.c_hidden.front(), kEagleStateChannels));
@@ -48,7 +60,9 @@ torch::Tensor EagleModelImpl::single_forward(const torch::Tensor& state,
                                              const torch::Tensor& edges,
                                              const torch::Tensor& batch_idx) {
   ErwinInputs inputs;
-  inputs.node_features = embedding_model(torch::cat({state, node_type_onehot}, -1));
+  std::vector<torch::Tensor> features{state, node_type_onehot};
+  if (use_pe) features.push_back(eagle_position_features(positions));
+  inputs.node_features = embedding_model(torch::cat(features, -1));
   inputs.node_positions = positions;
   inputs.batch_idx = batch_idx;
   inputs.edge_index = edges;

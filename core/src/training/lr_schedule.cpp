@@ -19,12 +19,17 @@ WarmupCosineSchedule::WarmupCosineSchedule(double base_lr, int64_t warmup_steps,
 }
 
 double WarmupCosineSchedule::lr_at(int64_t step) const {
+  // PyTorch computes these recursively (chainable form); the closed forms below are the same
+  // values up to rounding (checked against PyTorch itself in tst_training).
+  constexpr double kStartFactor = 1e-8;  // published LinearLR(start_factor=1e-8)
   if (step < warmup_steps_)
-    return base_lr_ * static_cast<double>(step + 1) / static_cast<double>(warmup_steps_);
-  if (step >= total_steps_) return min_lr_;
-  const double decay_steps = static_cast<double>(total_steps_ - warmup_steps_);
-  const double progress = static_cast<double>(step - warmup_steps_) / decay_steps;
-  return min_lr_ + 0.5 * (base_lr_ - min_lr_) * (1.0 + std::cos(M_PI * progress));
+    return base_lr_ * (kStartFactor + (1.0 - kStartFactor) * static_cast<double>(step) /
+                                          static_cast<double>(warmup_steps_));
+  const int64_t t_max = total_steps_ - warmup_steps_;
+  if (t_max == 0) return min_lr_;
+  const double phase =
+      M_PI * static_cast<double>(step - warmup_steps_) / static_cast<double>(t_max);
+  return min_lr_ + (base_lr_ - min_lr_) * (1.0 + std::cos(phase)) / 2.0;
 }
 
 std::string WarmupCosineSchedule::to_json() const {

@@ -27,7 +27,7 @@ void require(bool condition, const std::string& message) {
 void read_data(const nlohmann::json& obj, DataSettings& d) {
   detail::reject_unknown_keys(obj,
                               {"root", "train_split", "val_split", "window", "val_window",
-                               "eval_start", "knn", "fourier_sigma"},
+                               "eval_start", "knn", "fourier_sigma", "use_pe"},
                               "data");
   detail::read_field(obj, "root", "data", d.root);
   detail::read_field(obj, "train_split", "data", d.train_split);
@@ -37,6 +37,7 @@ void read_data(const nlohmann::json& obj, DataSettings& d) {
   detail::read_field(obj, "eval_start", "data", d.eval_start);
   detail::read_field(obj, "knn", "data", d.knn);
   detail::read_field(obj, "fourier_sigma", "data", d.fourier_sigma);
+  detail::read_field(obj, "use_pe", "data", d.use_pe);
 }
 
 void read_optimizer(const nlohmann::json& obj, OptimizerSettings& o) {
@@ -158,7 +159,8 @@ std::string RunConfig::to_json() const {
                   {"val_window", data.val_window},
                   {"eval_start", data.eval_start},
                   {"knn", data.knn},
-                  {"fourier_sigma", data.fourier_sigma}};
+                  {"fourier_sigma", data.fourier_sigma},
+                  {"use_pe", data.use_pe}};
   root["model"] = nlohmann::json::parse(model.to_json());
   root["optimizer"] = {{"lr", optimizer.lr},       {"weight_decay", optimizer.weight_decay},
                        {"beta1", optimizer.beta1}, {"beta2", optimizer.beta2},

@@ -1,9 +1,9 @@
 #pragma once
 // The EAGLE task model (SPEC §4; published experiments/wrappers/eagle.py): Linear([state, one-hot
-// node type]) -> Erwin -> Linear(c_hidden[0] -> 4) state increment, unrolled over a window with
-// boundary nodes reset to the ground truth. Parameter names follow the published state_dict
-// (embedding_model, main_model, pred_head). Data-set conventions (normalisation, which node types
-// are boundaries) stay with the caller: this file only sees tensors.
+// node type(, position features)]) -> Erwin -> Linear(c_hidden[0] -> 4) state increment, unrolled
+// over a window with boundary nodes reset to the ground truth. Parameter names follow the published
+// state_dict (embedding_model, main_model, pred_head). Data-set conventions (normalisation, which
+// node types are boundaries) stay with the caller: this file only sees tensors.
 #include <torch/torch.h>
 
 #include <functional>
@@ -36,9 +36,17 @@ struct EagleUnroll {
 // unroll, e.g. when the job it belongs to was cancelled.
 using UnrollProgress = std::function<void(int64_t done, int64_t total)>;
 
+// The published Positional_Encoder of the EAGLE wrapper (use_pe): cos and sin of 2^k * pi * x
+// for k < 8 per coordinate, laid out [coordinate][cos k..., sin k...] and cut to the first
+// kEaglePositionFeatures, so that in 2D only the first coordinate's 16 features remain (as
+// published; kept for parity with its checkpoints).
+constexpr int64_t kEaglePositionFeatures = 16;
+torch::Tensor eagle_position_features(const torch::Tensor& positions);  // [N, d] -> [N, 16]
+
 struct EagleModelImpl : torch::nn::Module {
-  // `node_types`: K, the one-hot width (EAGLE: 9).
-  EagleModelImpl(const ErwinConfig& config, int64_t node_types);
+  // `node_types`: K, the one-hot width (EAGLE: 9). `use_pe`: append eagle_position_features to
+  // the embedding's input (the published --use_pe).
+  EagleModelImpl(const ErwinConfig& config, int64_t node_types, bool use_pe = false);
 
   // One step: the predicted increment [N, 4] of `state` [N, 4].
   torch::Tensor single_forward(const torch::Tensor& state, const torch::Tensor& node_type_onehot,
@@ -49,6 +57,7 @@ struct EagleModelImpl : torch::nn::Module {
   // std::invalid_argument naming a field whose shape does not fit.
   EagleUnroll unroll(const EagleWindow& window, const UnrollProgress& on_step = {});
 
+  bool use_pe = false;
   torch::nn::Linear embedding_model{nullptr};
   ErwinTransformer main_model{nullptr};
   torch::nn::Linear pred_head{nullptr};

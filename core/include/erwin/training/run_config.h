@@ -21,6 +21,7 @@ struct DataSettings {
   int64_t eval_start = 100;         // EAGLE: first step of validation windows (clamped)
   int64_t knn = 8;                  // ShapeNet-Car: k of the k-NN graph (published 8)
   double fourier_sigma = 1.0;       // ShapeNet-Car: random Fourier features' N(0, 1/sigma)
+  bool use_pe = false;              // EAGLE: the published --use_pe position features
 };
 
 struct OptimizerSettings {  // torch.optim.AdamW

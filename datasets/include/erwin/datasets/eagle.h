@@ -44,9 +44,12 @@ struct EagleSimulation {
 // the file and the field on any problem).
 EagleSimulation load_eagle_simulation(const std::string& folder);
 
-// The distinct mesh edges of triangles [F, 3], both directions: int64 [2, E]. Degenerate edges
-// (a padding triangle repeating one node) are dropped.
-torch::Tensor triangles_to_edges(const torch::Tensor& triangles);
+// The mesh edges of a window's triangles [T, F, 3] as the published faces_to_edges makes them:
+// int64 [2, T, E], per step the edges (max, min) then (min, max). Edge *slots* (an edge's nodes
+// across all T steps) are deduplicated, not the edges of each step, so a step can list an edge
+// more than once; degenerate edges of padding triangles stay. The message passing's mean counts
+// these multiplicities, so they are kept for parity.
+torch::Tensor faces_to_edges(const torch::Tensor& triangles);
 
 struct EagleOptions {
   int64_t window = 6;        // consecutive steps per sample (published: 6 train, 2 valid)

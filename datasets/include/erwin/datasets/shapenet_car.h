@@ -32,6 +32,9 @@ std::vector<int64_t> shapenet_car_split_indices(int64_t car_count, Split split);
 torch::Tensor shapenet_normalise_positions(const torch::Tensor& positions);
 torch::Tensor shapenet_normalise_pressure(const torch::Tensor& pressure);
 torch::Tensor shapenet_denormalise_pressure(const torch::Tensor& pressure);
+// The published ShapenetCarModel.denorm_mse: the MSE of normalised pressures in the data's
+// units, (48.5743 (p - q))^2 averaged (the mean cancels).
+torch::Tensor shapenet_denormalised_mse(const torch::Tensor& predicted, const torch::Tensor& target);
 
 // A tensor file in torch.save's format (LibTorch pickle), read and written; `field` names the
 // content in error messages.

@@ -3,8 +3,10 @@
 // for ShapeNet-Car and EAGLE, built from a RunConfig.
 #include <torch/torch.h>
 
+#include <map>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "erwin/datasets/eagle.h"
@@ -30,6 +32,25 @@ Batch batch_to(const Batch& batch, const torch::Device& device);
 // A collated batch of EAGLE windows as the model's input: state and one-hot types split from
 // node_features, boundary nodes from node_type (eagle_boundary_mask), the edges of each step.
 EagleWindow eagle_window_from_batch(const Batch& batch);
+
+// Every simulation of `split` as one batch of the windows [start, start + window): what the
+// published EagleDataset(root, mode=split, window_length=window) + collate_fn give for the
+// valid and test splits (where the published start is 100).
+Batch eagle_split_batch(const std::string& root, const std::string& split, int64_t window,
+                        int64_t start);
+
+// A batch in the published collate_fn's layout: mesh_pos, velocity, pressure [N, T, 2]
+// (normalised), node_type [N, T, 9] one-hot int64, edges [2, T, E], num_nodes, num_edges [S],
+// timestep [S, T] (from `start`), batch_idx [N]. Needs the same number of edges at every step
+// of a sample, as faces_to_edges gives.
+std::map<std::string, torch::Tensor> published_eagle_batch(const Batch& batch, int64_t start);
+
+// The published EagleModel.step values: `loss` (eagle_increment_loss) and the mean per-node
+// RMSE of the denormalised velocity and pressure over the predicted steps.
+struct EagleLosses {
+  torch::Tensor loss, loss_pressure, loss_velocity;
+};
+EagleLosses eagle_losses(const EagleUnroll& unroll, const torch::Tensor& true_state);
 
 class ShapenetCarTask : public TrainingTask {
  public:
