@@ -1,5 +1,8 @@
 // `erwin train`: trains a run configuration (erwin/training/run_config.h) with a progress bar.
-// Ctrl-C stops after the current step and writes the checkpoint, so `--resume` continues.
+// Before the first step it prepares the run (erwin/training/run_preparation.h: run folder created
+// and writable, warm-up fitted to the run). The run's record (metrics.jsonl, TensorBoard events)
+// goes beside the checkpoint. Ctrl-C or SIGTERM stops after the current step and writes the
+// checkpoint, so `--resume` continues; a failure during the run saves the steps done first.
 #ifdef ERWIN_HAVE_DATASETS
 #include <unistd.h>
 
@@ -11,6 +14,8 @@
 #include "args.h"
 #include "commands.h"
 #include "erwin/datasets/training_tasks.h"
+#include "erwin/training/run_log.h"
+#include "erwin/training/run_preparation.h"
 #include "erwin/training/trainer.h"
 #include "progress.h"
 
@@ -35,13 +40,23 @@ std::string step_note(double loss, double lr, double samples_per_second, double 
   return text;
 }
 
+// The configuration file with the command line's overrides, prepared for the run.
 RunConfig config_from(const ArgParser& parser) {
   RunConfig config = RunConfig::from_json_file(parser.text("config"));
   if (parser.has("device")) config.device = parser.text("device");
   if (parser.has("data")) config.data.root = parser.text("data");
   if (parser.has("checkpoint")) config.checkpoint_path = parser.text("checkpoint");
   if (parser.has("steps")) config.steps = parser.integer("steps");
-  config.validate();
+  if (parser.has("warmup")) {
+    config.schedule.warmup_steps = parser.integer("warmup");
+    if (config.schedule.warmup_steps < 0 || config.schedule.warmup_steps > config.steps)
+      throw UsageError("erwin train: --warmup " + std::to_string(config.schedule.warmup_steps) +
+                       " must be in [0, " + std::to_string(config.steps) + "] (the run's steps)");
+  }
+  const bool warmup_too_long = config.schedule.warmup_steps > config.steps;
+  for (const std::string& warning : prepare_run(config, "runs"))
+    std::fprintf(stderr, "warning: %s\n", warning.c_str());
+  if (warmup_too_long) std::fprintf(stderr, "(--warmup N chooses the warm-up)\n");
   return config;
 }
 
@@ -56,16 +71,21 @@ int run_train(const Arguments& args) {
       .option("resume", "ckpt", "continue from this training checkpoint")
       .option("device", "cpu|cuda", "overrides training.device")
       .option("steps", "n", "overrides training.steps (total, including resumed steps)")
+      .option("warmup", "n", "overrides schedule.warmup_steps")
       .option("data", "dir", "overrides data.root")
-      .option("checkpoint", "file", "overrides training.checkpoint_path");
+      .option("checkpoint", "file",
+              "overrides training.checkpoint_path; its folder also receives the run's record "
+              "(metrics.jsonl, TensorBoard event files, run.json). Without any: "
+              "runs/<name>-<time>/<name>.ckpt");
   if (!parser.parse(args)) return 0;
 
   const RunConfig config = config_from(parser);
   Trainer trainer(config, datasets::make_training_task(config));
   if (parser.has("resume")) trainer.resume_from(parser.text("resume"));
-  std::printf("training %s (%s) on %s, steps %lld..%lld\n", config.name.c_str(),
+  std::printf("training %s (%s) on %s, steps %lld..%lld, run folder %s\n", config.name.c_str(),
               task_kind_name(config.task).c_str(), config.device.c_str(),
-              static_cast<long long>(trainer.step()), static_cast<long long>(config.steps));
+              static_cast<long long>(trainer.step()), static_cast<long long>(config.steps),
+              run_folder_of(config.checkpoint_path).c_str());
 
   const bool terminal = isatty(fileno(stdout)) != 0;
   ProgressBar bar("train", config.steps);
@@ -90,8 +110,10 @@ int run_train(const Arguments& args) {
                 static_cast<long long>(trainer.step()));
   };
   std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
   const StopReason reason = trainer.run(&control, callbacks);
   std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   if (reason == StopReason::Cancelled) {
     std::printf("\nstopped at step %lld\n", static_cast<long long>(trainer.step()));
     return 130;

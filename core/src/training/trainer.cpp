@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "erwin/training/data_order.h"
+#include "erwin/training/run_log.h"
 
 namespace erwin {
 namespace {
@@ -117,6 +118,7 @@ void Trainer::record(std::optional<double> val_loss) {
       interval_seconds_ > 0 ? static_cast<double>(interval_samples_) / interval_seconds_ : 0.0;
   r.elapsed_seconds = elapsed_seconds_;
   history_.append(r);
+  if (log_) log_->append(r);
   interval_loss_sum_ = 0;
   interval_steps_ = interval_samples_ = 0;
   interval_seconds_ = 0;
@@ -139,12 +141,43 @@ void Trainer::save_checkpoint(const std::string& path) const {
   save_training_checkpoint(path, state(), task_->model(), *optimizer_);
 }
 
+void Trainer::save_run_checkpoint(const TrainerCallbacks& callbacks) {
+  if (config_.checkpoint_path.empty()) return;
+  save_checkpoint(config_.checkpoint_path);
+  if (callbacks.on_checkpoint) callbacks.on_checkpoint(config_.checkpoint_path);
+}
+
 StopReason Trainer::run(RunControl* control, const TrainerCallbacks& callbacks) {
-  auto checkpoint = [&] {
-    if (config_.checkpoint_path.empty()) return;
-    save_checkpoint(config_.checkpoint_path);
-    if (callbacks.on_checkpoint) callbacks.on_checkpoint(config_.checkpoint_path);
-  };
+  std::unique_ptr<RunLog> log;
+  if (!config_.checkpoint_path.empty()) {
+    int64_t parameters = 0;
+    for (const torch::Tensor& p : task_->model().parameters()) parameters += p.numel();
+    log = std::make_unique<RunLog>(config_.checkpoint_path, config_, parameters, history_);
+  }
+  log_ = log.get();
+  struct Detach {
+    RunLog*& log;
+    ~Detach() { log = nullptr; }
+  } detach{log_};
+  const int64_t first_step = step_;
+  try {
+    return run_steps(control, callbacks);
+  } catch (const std::exception& error) {
+    // A run never ends without saving what it trained: the steps before the failure are kept.
+    try {
+      if (interval_steps_ > 0) record(std::nullopt);
+      if (step_ > first_step) save_run_checkpoint(callbacks);
+    } catch (const std::exception& save_error) {
+      throw std::runtime_error(
+          std::string(error.what()) +
+          " (saving the steps done before it failed too: " + save_error.what() + ")");
+    }
+    throw;
+  }
+}
+
+StopReason Trainer::run_steps(RunControl* control, const TrainerCallbacks& callbacks) {
+  auto checkpoint = [&] { save_run_checkpoint(callbacks); };
   while (step_ < config_.steps) {
     if (control && (control->stop_requested() || !control->wait_while_paused())) {
       if (interval_steps_ > 0) record(std::nullopt);

@@ -37,6 +37,8 @@ struct TrainerCallbacks {
 
 enum class StopReason { Finished, Cancelled };
 
+class RunLog;  // erwin/training/run_log.h
+
 class Trainer {
  public:
   // Validates `config`, moves the task's model to config.device and builds the optimiser. Seed
@@ -49,7 +51,10 @@ class Trainer {
 
   // Trains until config().steps, validating, recording and checkpointing at the configured
   // intervals (and a final checkpoint), or until `control` asks to stop (then it checkpoints
-  // too when a checkpoint path is configured). Pausing blocks between steps.
+  // too when a checkpoint path is configured). Pausing blocks between steps. With a checkpoint
+  // path, the run's record (metrics.jsonl, TensorBoard events, run.json: run_log.h) is kept in
+  // the checkpoint's folder, and an exception during the run still saves the steps done before
+  // it is rethrown.
   StopReason run(RunControl* control = nullptr, const TrainerCallbacks& callbacks = {});
 
   double train_step();  // one optimisation step at the current step's lr; returns its loss
@@ -66,7 +71,9 @@ class Trainer {
   torch::optim::AdamW& optimizer() { return *optimizer_; }
 
  private:
-  void record(std::optional<double> val_loss);
+  StopReason run_steps(RunControl* control, const TrainerCallbacks& callbacks);
+  void save_run_checkpoint(const TrainerCallbacks& callbacks);
+  void record(std::optional<double> val_loss);  // and appends it to log_
   bool due(int64_t interval) const;
 
   RunConfig config_;
@@ -83,6 +90,7 @@ class Trainer {
   int64_t interval_samples_ = 0;
   double interval_seconds_ = 0;
   double last_lr_ = 0;
+  RunLog* log_ = nullptr;  // the run's record while run() runs
 };
 
 }  // namespace erwin
