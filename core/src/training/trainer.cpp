@@ -49,11 +49,14 @@ Trainer::Trainer(RunConfig config, std::unique_ptr<TrainingTask> task)
 void Trainer::resume_from(const std::string& checkpoint_path) {
   // Read the configuration first, so that a mismatch leaves this trainer untouched.
   const TrainingState saved = load_training_checkpoint(checkpoint_path);
+  if (saved.run_config.task != config_.task)
+    throw std::invalid_argument(checkpoint_path + ": a checkpoint of the " +
+                                task_kind_name(saved.run_config.task) + " task, the run trains " +
+                                task_kind_name(config_.task));
   if (saved.run_config.model.to_json() != config_.model.to_json())
     throw std::invalid_argument(checkpoint_path +
                                 ": the checkpoint's model configuration differs from the run's");
-  // The optimiser moments must land on the parameters' device.
-  load_training_checkpoint(checkpoint_path, &task_->model(), optimizer_.get(), device_);
+  load_training_checkpoint(checkpoint_path, &task_->model(), optimizer_.get());
   step_ = saved.step;
   elapsed_seconds_ = saved.elapsed_seconds;
   history_ = saved.history;
