@@ -133,6 +133,20 @@ void write_shapenet_prediction_h5(const std::string& path, const ShapenetPredict
   });
 }
 
+std::optional<ExportKind> hdf5_export_kind(const std::string& path) {
+  detail::silence_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0) return std::nullopt;
+  const H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) detail::format_error(path, "/", "not a readable HDF5 file (truncated?)");
+  if (H5Aexists_by_name(file.get(), "/", "erwin_export_version", H5P_DEFAULT) <= 0)
+    return std::nullopt;
+  if (H5Lexists(file.get(), "/eagle", H5P_DEFAULT) > 0) return ExportKind::EagleRollout;
+  if (H5Lexists(file.get(), "/shapenet", H5P_DEFAULT) > 0) return ExportKind::ShapenetPrediction;
+  detail::format_error(path, "/eagle",
+                       "an Erwin export (it has /@erwin_export_version) without an /eagle or "
+                       "/shapenet group");
+}
+
 EagleRollout read_eagle_rollout_h5(const std::string& path) {
   const ExportReader in(path, "/eagle");
   EagleRollout r;

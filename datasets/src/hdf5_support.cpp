@@ -51,6 +51,32 @@ T read_number(hid_t file, const std::string& object_name, const std::string& nam
   return value;
 }
 
+// A variable-length string attribute (h5py's default), in the file's character set.
+std::string read_variable_string(hid_t attribute, hid_t file_type, const std::string& path,
+                                 const std::string& field) {
+  const H5Handle memory_type(H5Tcopy(H5T_C_S1), H5Tclose);
+  H5Tset_size(memory_type.get(), H5T_VARIABLE);
+  H5Tset_cset(memory_type.get(), H5Tget_cset(file_type));
+  char* text = nullptr;
+  if (H5Aread(attribute, memory_type.get(), &text) < 0)
+    format_error(path, field, "reading the variable-length string failed");
+  std::string value = text ? text : "";  // a null pointer is HDF5's empty string
+  H5free_memory(text);
+  return value;
+}
+
+// A fixed-length string attribute: NUL-terminated or NUL-padded (cut at the first NUL), or
+// space-padded as Fortran writes it (trailing spaces dropped).
+std::string read_fixed_string(hid_t attribute, hid_t file_type, const std::string& path,
+                              const std::string& field) {
+  std::string value(H5Tget_size(file_type), '\0');
+  if (H5Aread(attribute, file_type, value.data()) < 0)
+    format_error(path, field, "reading the fixed-length string failed");
+  if (H5Tget_strpad(file_type) == H5T_STR_SPACEPAD)
+    return value.substr(0, value.find_last_not_of(' ') + 1);
+  return value.substr(0, value.find('\0'));
+}
+
 }  // namespace
 
 void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -123,12 +149,12 @@ void write_attribute(hid_t file, const std::string& object_name, const std::stri
 
 void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
                      const std::string& value, const std::string& path) {
-  // A fixed-length string; HDF5 has no zero-length one, so "" is stored as one NUL.
-  const std::string stored = value.empty() ? std::string(1, '\0') : value;
+  // A variable-length UTF-8 string, as h5py writes `attrs[name] = "text"` (and reads back as str).
   const H5Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
-  H5Tset_size(type.get(), stored.size());
-  H5Tset_strpad(type.get(), H5T_STR_NULLPAD);
-  write_scalar_attribute(file, object_name, name, type.get(), type.get(), stored.data(), path);
+  H5Tset_size(type.get(), H5T_VARIABLE);
+  H5Tset_cset(type.get(), H5T_CSET_UTF8);
+  const char* text = value.c_str();
+  write_scalar_attribute(file, object_name, name, type.get(), type.get(), &text, path);
 }
 
 int64_t read_int_attribute(hid_t file, const std::string& object_name, const std::string& name,
@@ -145,12 +171,11 @@ std::string read_string_attribute(hid_t file, const std::string& object_name,
                                   const std::string& name, const std::string& path) {
   const H5Handle attribute = open_scalar_attribute(file, object_name, name, H5T_STRING, path);
   const H5Handle type(H5Aget_type(attribute.get()), H5Tclose);
-  if (H5Tis_variable_str(type.get()) != 0)
-    format_error(path, object_name + "@" + name, "expected a fixed-length string");
-  std::string value(H5Tget_size(type.get()), '\0');
-  if (H5Aread(attribute.get(), type.get(), value.data()) < 0)
-    format_error(path, object_name + "@" + name, "reading the attribute failed");
-  return value.substr(0, value.find('\0'));
+  const std::string field = object_name + "@" + name;
+  const htri_t variable = H5Tis_variable_str(type.get());
+  if (variable < 0) format_error(path, field, "unreadable string type");
+  return variable ? read_variable_string(attribute.get(), type.get(), path, field)
+                  : read_fixed_string(attribute.get(), type.get(), path, field);
 }
 
 }  // namespace erwin::datasets::detail

@@ -44,7 +44,9 @@ void create_group(hid_t file, const std::string& name, const std::string& path);
 
 // Scalar attributes of the object `object_name` (a group or dataset) of `file`. The readers
 // throw FormatError naming `path` and `object_name@name` when the attribute is missing or of
-// another type; the writers std::runtime_error naming `path`.
+// another type; the writers std::runtime_error naming `path`. Strings are written as h5py writes
+// them by default (variable-length UTF-8, read back by h5py as str); read_string_attribute also
+// takes fixed-length ones (NUL- or space-padded) in either character set (ASCII or UTF-8).
 void write_attribute(hid_t file, const std::string& object_name, const std::string& name,
                      int64_t value, const std::string& path);
 void write_attribute(hid_t file, const std::string& object_name, const std::string& name,

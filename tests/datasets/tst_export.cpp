@@ -1,9 +1,12 @@
 // Exports of an EAGLE rollout and a ShapeNet-Car prediction (erwin/datasets/export.h), made by
-// fresh models on generated data: HDF5 read back by our reader, .vtu/.pvd by VTK's own readers.
+// fresh models on generated data: HDF5 read back by our reader and by h5py (from the .venv),
+// files rewritten by h5py read by ours, .vtu/.pvd by VTK's own readers.
 #include <unistd.h>
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QXmlStreamReader>
@@ -15,6 +18,7 @@
 #include "erwin/datasets/generate.h"
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/datasets/training_tasks.h"
+#include "h5py_support.h"
 #include "test_support.h"
 
 #ifdef ERWIN_TEST_WITH_VTK
@@ -51,6 +55,136 @@ std::string error_of(const std::function<void()>& action) {
     return error.what();
   }
   return "<no exception>";
+}
+
+// Opens an HDF5 file with h5py and compares every dataset (dtype, shape, values) with the .npz
+// `argv[2]` (members named by dataset path) and every attribute with the JSON `argv[3]`
+// ({object: {name: value}}; a JSON string must read back as str, an integer as numpy.int64, a
+// number as numpy.float64). Objects and attributes the JSON lacks must not exist.
+const QString kCheckWithH5py = R"py(
+import json
+import sys
+
+import h5py
+import numpy as np
+
+path, arrays_path, attributes_json = sys.argv[1:4]
+expected_arrays = dict(np.load(arrays_path))
+expected_attributes = json.loads(attributes_json)
+kinds = {str: str, int: np.int64, float: np.float64}
+problems, arrays, attributes = [], {}, {}
+
+with h5py.File(path, "r") as f:
+    def visit(name, obj):
+        if obj.attrs:
+            attributes["/" + name] = dict(obj.attrs)
+        if isinstance(obj, h5py.Dataset):
+            arrays[name] = obj[()]
+
+    if f.attrs:
+        attributes["/"] = dict(f.attrs)
+    f.visititems(visit)
+
+for name in sorted(set(arrays) | set(expected_arrays)):
+    got, want = arrays.get(name), expected_arrays.get(name)
+    if got is None or want is None:
+        problems.append(f"dataset {name}: {'missing' if got is None else 'not expected'}")
+    elif got.dtype.str != want.dtype.str or got.shape != want.shape:
+        problems.append(f"dataset {name}: {got.dtype.str} {got.shape}, expected "
+                        f"{want.dtype.str} {want.shape}")
+    elif not np.array_equal(got, want):
+        problems.append(f"dataset {name}: values differ")
+for obj in sorted(set(attributes) | set(expected_attributes)):
+    got, want = attributes.get(obj, {}), expected_attributes.get(obj, {})
+    for key in sorted(set(got) | set(want)):
+        if key not in got or key not in want:
+            problems.append(f"{obj}@{key}: {'missing' if key not in got else 'not expected'}")
+            continue
+        kind = kinds[type(want[key])]
+        if type(got[key]) is not kind or got[key] != want[key]:
+            problems.append(f"{obj}@{key}: {got[key]!r} ({type(got[key]).__name__}), expected "
+                            f"{want[key]!r} ({kind.__name__})")
+if problems:
+    sys.exit("\n".join(problems))
+print(f"checked {len(arrays)} datasets and {sum(map(len, attributes.values()))} attributes")
+)py";
+
+// Checks `file` with kCheckWithH5py against `arrays` and `attributes`.
+erwin::test::Run check_with_h5py(const std::string& file,
+                                 const std::map<std::string, torch::Tensor>& arrays,
+                                 const QJsonObject& attributes) {
+  const std::string npz = file + ".expected.npz";
+  erwin::save_npz(npz, arrays);
+  return erwin::test::run_python(
+      kCheckWithH5py,
+      {QString::fromStdString(file), QString::fromStdString(npz),
+       QString::fromUtf8(QJsonDocument(attributes).toJson(QJsonDocument::Compact))});
+}
+
+// The datasets of an EAGLE export (README, "Exported rollouts and predictions") by h5py name.
+std::map<std::string, torch::Tensor> eagle_export_arrays(const EagleRollout& r) {
+  const torch::Tensor predicted = r.predicted.to(torch::kFloat), truth = r.truth.to(torch::kFloat);
+  std::map<std::string, torch::Tensor> arrays = {
+      {"eagle/positions", r.positions.to(torch::kFloat)},
+      {"eagle/node_type", r.node_type.to(torch::kInt64)},
+      {"eagle/triangles", r.triangles.to(torch::kInt64)},
+      {"eagle/rmse_velocity", r.rmse_velocity.to(torch::kFloat)},
+      {"eagle/rmse_pressure", r.rmse_pressure.to(torch::kFloat)}};
+  for (int64_t i = 0; i < kEagleStateSize; ++i) {
+    const std::string state = kEagleStateNames[i];
+    arrays["eagle/predicted/" + state] = predicted.select(-1, i).contiguous();
+    arrays["eagle/truth/" + state] = truth.select(-1, i).contiguous();
+    arrays["eagle/error/" + state] = (predicted - truth).select(-1, i).contiguous();
+  }
+  return arrays;
+}
+
+QJsonObject eagle_export_attributes(const EagleRollout& r) {
+  return {{"/", QJsonObject{{"erwin_export_version", 1}}},
+          {"/eagle", QJsonObject{{"simulation", qint64(r.simulation)},
+                                 {"start", qint64(r.start)},
+                                 {"steps", qint64(r.positions.size(0) - 1)},
+                                 {"checkpoint", QString::fromStdString(r.checkpoint)}}}};
+}
+
+std::map<std::string, torch::Tensor> shapenet_export_arrays(const ShapenetPrediction& p) {
+  const torch::Tensor predicted = p.predicted.to(torch::kFloat), truth = p.truth.to(torch::kFloat);
+  return {{"shapenet/positions", p.positions.to(torch::kFloat)},
+          {"shapenet/predicted", predicted},
+          {"shapenet/truth", truth},
+          {"shapenet/error", predicted - truth}};
+}
+
+QJsonObject shapenet_export_attributes(const ShapenetPrediction& p) {
+  return {{"/", QJsonObject{{"erwin_export_version", 1}}},
+          {"/shapenet", QJsonObject{{"car", qint64(p.car)},
+                                    {"mse", p.mse},
+                                    {"checkpoint", QString::fromStdString(p.checkpoint)}}}};
+}
+
+void require_same_rollout(const EagleRollout& read, const EagleRollout& expected) {
+  QCOMPARE(read.simulation, expected.simulation);
+  QCOMPARE(read.start, expected.start);
+  QCOMPARE(read.checkpoint, expected.checkpoint);
+  for (const auto& [got, want] :
+       {std::pair{read.positions, expected.positions},
+        std::pair{read.node_type, expected.node_type},
+        std::pair{read.triangles, expected.triangles},
+        std::pair{read.predicted, expected.predicted}, std::pair{read.truth, expected.truth},
+        std::pair{read.rmse_velocity, expected.rmse_velocity},
+        std::pair{read.rmse_pressure, expected.rmse_pressure}}) {
+    QCOMPARE(got.scalar_type(), want.scalar_type());
+    QVERIFY(torch::equal(got, want));
+  }
+}
+
+void require_same_prediction(const ShapenetPrediction& read, const ShapenetPrediction& expected) {
+  QCOMPARE(read.car, expected.car);
+  QCOMPARE(read.mse, expected.mse);
+  QCOMPARE(read.checkpoint, expected.checkpoint);
+  QVERIFY(torch::equal(read.positions, expected.positions));
+  QVERIFY(torch::equal(read.predicted, expected.predicted));
+  QVERIFY(torch::equal(read.truth, expected.truth));
 }
 
 #ifdef ERWIN_TEST_WITH_VTK
@@ -172,19 +306,9 @@ class TestExport : public QObject {
     const std::string file = path("rollout.h5");
     write_eagle_rollout_h5(file, rollout_);
     const EagleRollout read = read_eagle_rollout_h5(file);
-    QCOMPARE(read.simulation, rollout_.simulation);
     QCOMPARE(read.start, int64_t{2});
-    QCOMPARE(read.checkpoint, rollout_.checkpoint);
-    for (const auto& [got, expected] :
-         {std::pair{read.positions, rollout_.positions},
-          std::pair{read.node_type, rollout_.node_type},
-          std::pair{read.triangles, rollout_.triangles},
-          std::pair{read.predicted, rollout_.predicted}, std::pair{read.truth, rollout_.truth},
-          std::pair{read.rmse_velocity, rollout_.rmse_velocity},
-          std::pair{read.rmse_pressure, rollout_.rmse_pressure}}) {
-      QCOMPARE(got.scalar_type(), expected.scalar_type());
-      QVERIFY(torch::equal(got, expected));
-    }
+    require_same_rollout(read, rollout_);
+    if (QTest::currentTestFailed()) return;
     for (int64_t i = 0; i < kEagleStateSize; ++i) {
       const std::string name = std::string("/eagle/error/") + kEagleStateNames[i];
       QVERIFY(torch::equal(load_h5_array(file, name),
@@ -198,13 +322,135 @@ class TestExport : public QObject {
     write_shapenet_prediction_h5(file, prediction_);
     const ShapenetPrediction read = read_shapenet_prediction_h5(file);
     QCOMPARE(read.car, int64_t{1});
-    QCOMPARE(read.mse, prediction_.mse);
-    QCOMPARE(read.checkpoint, prediction_.checkpoint);
-    QVERIFY(torch::equal(read.positions, prediction_.positions));
-    QVERIFY(torch::equal(read.predicted, prediction_.predicted));
-    QVERIFY(torch::equal(read.truth, prediction_.truth));
+    require_same_prediction(read, prediction_);
+    if (QTest::currentTestFailed()) return;
     QVERIFY(torch::equal(load_h5_array(file, "/shapenet/error"),
                          prediction_.predicted - prediction_.truth));
+  }
+
+  void exports_open_in_h5py() {
+    REQUIRE_VENV_PYTHON();
+    EagleRollout rollout = rollout_;
+    rollout.checkpoint = "runs/b\u00f6se L\u00e4ufe/step 100.ckpt";  // UTF-8 travels as str
+    write_eagle_rollout_h5(path("h5py_rollout.h5"), rollout);
+    erwin::test::Run run = check_with_h5py(path("h5py_rollout.h5"), eagle_export_arrays(rollout),
+                                           eagle_export_attributes(rollout));
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("checked 17 datasets and 5 attributes"), qPrintable(run.out));
+
+    ShapenetPrediction prediction = prediction_;
+    prediction.checkpoint.clear();  // "may be empty": still a str
+    write_shapenet_prediction_h5(path("h5py_car.h5"), prediction);
+    run = check_with_h5py(path("h5py_car.h5"), shapenet_export_arrays(prediction),
+                          shapenet_export_attributes(prediction));
+    REQUIRE_SUCCESS(run);
+    QVERIFY2(run.out.contains("checked 4 datasets and 4 attributes"), qPrintable(run.out));
+  }
+
+  void h5py_check_fails_on_a_wrong_attribute() {
+    // The h5py check itself can fail: a wrong expectation is reported, naming the attribute.
+    REQUIRE_VENV_PYTHON();
+    write_shapenet_prediction_h5(path("h5py_car_wrong.h5"), prediction_);
+    ShapenetPrediction other = prediction_;
+    other.car = 2;
+    const erwin::test::Run run =
+        check_with_h5py(path("h5py_car_wrong.h5"), shapenet_export_arrays(prediction_),
+                        shapenet_export_attributes(other));
+    REQUIRE_FAILURE_NAMING(run, "/shapenet@car");
+  }
+
+  void exports_rewritten_by_h5py_are_read_data() {
+    QTest::addColumn<QString>("strings");
+    QTest::addColumn<QString>("checkpoint");
+    const QString ascii = "runs/eagle run/step 100.ckpt";
+    const QString utf8 = QString::fromUtf8("runs/b\u00f6se L\u00e4ufe/step 100.ckpt");
+    for (const QString& kind : erwin::test::kH5pyStringKinds) {
+      const bool ascii_only = kind == "vlen-ascii" || kind == "fixed-ascii";
+      QTest::newRow(qPrintable(kind)) << kind << (ascii_only ? ascii : utf8);
+    }
+    QTest::newRow("default, empty") << "default" << QString();
+  }
+
+  void exports_rewritten_by_h5py_are_read() {
+    REQUIRE_VENV_PYTHON();
+    QFETCH(QString, strings);
+    QFETCH(QString, checkpoint);
+    EagleRollout rollout = rollout_;
+    rollout.checkpoint = checkpoint.toStdString();
+    ShapenetPrediction prediction = prediction_;
+    prediction.checkpoint = checkpoint.toStdString();
+    const std::string stem =
+        path("rewritten_" + QString(QTest::currentDataTag()).replace(", ", "_").toStdString());
+    write_eagle_rollout_h5(stem + "_ours.h5", rollout);
+    write_shapenet_prediction_h5(stem + "_car_ours.h5", prediction);
+    const QString from_rollout = QString::fromStdString(stem + "_ours.h5");
+    const QString from_car = QString::fromStdString(stem + "_car_ours.h5");
+    const QString rollout_file = QString::fromStdString(stem + ".h5");
+    const QString car_file = QString::fromStdString(stem + "_car.h5");
+    REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(from_rollout, rollout_file, strings));
+    REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(from_car, car_file, strings));
+    require_same_rollout(read_eagle_rollout_h5(rollout_file.toStdString()), rollout);
+    require_same_prediction(read_shapenet_prediction_h5(car_file.toStdString()), prediction);
+  }
+
+  void bad_attributes_written_by_h5py_are_named_data() {
+    QTest::addColumn<QString>("edit");
+    QTest::addColumn<QString>("attribute");
+    QTest::addColumn<QString>("problem");
+    QTest::newRow("integer checkpoint") << R"(f["eagle"].attrs["checkpoint"] = 7)"
+                                        << "/eagle@checkpoint"
+                                        << "single string";
+    QTest::newRow("two checkpoints") << R"(f["eagle"].attrs["checkpoint"] = ["a", "b"])"
+                                     << "/eagle@checkpoint"
+                                     << "single string";
+    QTest::newRow("text simulation") << R"(f["eagle"].attrs["simulation"] = "3")"
+                                     << "/eagle@simulation"
+                                     << "single integer";
+    QTest::newRow("no checkpoint") << R"(del f["eagle"].attrs["checkpoint"])"
+                                   << "/eagle@checkpoint"
+                                   << "missing";
+    QTest::newRow("no version") << R"(del f.attrs["erwin_export_version"])"
+                                << "/@erwin_export_version"
+                                << "missing";
+  }
+
+  void bad_attributes_written_by_h5py_are_named() {
+    REQUIRE_VENV_PYTHON();
+    QFETCH(QString, edit);
+    QFETCH(QString, attribute);
+    QFETCH(QString, problem);
+    write_eagle_rollout_h5(path("bad_source.h5"), rollout_);
+    const std::string file = path("bad_attribute.h5");
+    REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(QString::fromStdString(path("bad_source.h5")),
+                                                   QString::fromStdString(file), "default", edit));
+    ERWIN_EXPECT_FORMAT_ERROR(read_eagle_rollout_h5(file), file, attribute.toStdString(),
+                              problem.toStdString());
+  }
+
+  void export_kind_is_judged_by_content() {
+    const std::string rollout = path("kind_rollout.dat"), car = path("kind_car.bin");
+    write_eagle_rollout_h5(rollout, rollout_);
+    write_shapenet_prediction_h5(car, prediction_);
+    QVERIFY(hdf5_export_kind(rollout) == ExportKind::EagleRollout);
+    QVERIFY(hdf5_export_kind(car) == ExportKind::ShapenetPrediction);
+    const std::string md = path("kind_position.h5"), text = path("kind_notes.h5");
+    save_h5_array(md, "position", torch::zeros({4, 3, 3}));
+    erwin::test::write_bytes(text, "not an HDF5 file\n");
+    QVERIFY(!hdf5_export_kind(md));
+    QVERIFY(!hdf5_export_kind(text));
+    QVERIFY(!hdf5_export_kind(path("kind_missing.h5")));
+    erwin::test::truncate_file(rollout, 0.5);
+    ERWIN_EXPECT_FORMAT_ERROR(hdf5_export_kind(rollout), rollout, "truncated");
+  }
+
+  void export_without_its_group_is_named() {
+    REQUIRE_VENV_PYTHON();
+    write_eagle_rollout_h5(path("groupless_source.h5"), rollout_);
+    const std::string file = path("groupless.h5");
+    REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(
+        QString::fromStdString(path("groupless_source.h5")), QString::fromStdString(file),
+        "default", R"(del f["eagle"])"));
+    ERWIN_EXPECT_FORMAT_ERROR(hdf5_export_kind(file), file, "/eagle", "/shapenet");
   }
 
   void eagle_paraview_read_by_vtk() {

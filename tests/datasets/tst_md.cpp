@@ -1,5 +1,6 @@
 // MD polymer reader on generated data: HDF5 layout and splits, windows, the published
-// velocity / acceleration normalisation, bonds both ways, and errors for broken files.
+// velocity / acceleration normalisation, bonds both ways, files written by h5py (from the .venv),
+// and errors for broken files.
 #include <QTemporaryDir>
 #include <QTest>
 #include <filesystem>
@@ -7,6 +8,7 @@
 #include "datasets_test_util.h"
 #include "erwin/datasets/generate.h"
 #include "erwin/datasets/md_polymer.h"
+#include "h5py_support.h"
 #include "test_support.h"
 
 using namespace erwin::datasets;
@@ -158,6 +160,47 @@ class TestMd : public QObject {
     const Sample sample = test.get(0);
     const float speed = sample.node_features.abs().mean().item<float>();
     QVERIFY2(speed > 0.01f && speed < 10.f, "normalised velocities out of range");
+  }
+
+  void filesWrittenByH5pyAreRead() {
+    // As a researcher's h5py script writes them: other dtypes, gzip chunks, and string
+    // attributes of every kind (the reader must pass over them).
+    REQUIRE_VENV_PYTHON();
+    const std::string source = root_ + "/polymer_train/traj_0000";
+    const std::string copy = dir_.path().toStdString() + "/h5py_trajectory";
+    fs::create_directories(copy);
+    const std::vector<std::pair<std::string, QString>> files = {
+        {"ptype.h5", R"(
+types = f["particle_type"][()]
+del f["particle_type"]
+f["particle_type"] = types.astype("i4")
+f.attrs["description"] = "bead types"
+f["particle_type"].attrs["names"] = np.bytes_(b"A B C D"))"},
+        {"bond.h5", R"(
+f.attrs["units"] = b"bead index"
+f["bond_indices"].attrs.create("comment", "bonds".encode(), dtype=h5py.string_dtype("utf-8", 8)))"},
+        {"position.h5", R"(
+positions = f["position"][()]
+del f["position"]
+f.create_dataset("position", data=positions.astype("f8"), chunks=(1,) + positions.shape[1:],
+                 compression="gzip")
+f["position"].attrs["unit"] = "\u03c3")"},
+    };
+    for (const auto& [name, edit] : files)
+      REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(QString::fromStdString(source + "/" + name),
+                                                     QString::fromStdString(copy + "/" + name),
+                                                     "default", edit));
+    const MdTrajectory expected = load_md_trajectory(source);
+    const MdTrajectory read = load_md_trajectory(copy);
+    QVERIFY(torch::equal(read.node_type, expected.node_type));
+    QVERIFY(torch::equal(read.bonds, expected.bonds));
+    QVERIFY(torch::equal(read.positions, expected.positions));
+
+    REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(
+        QString::fromStdString(source + "/ptype.h5"), QString::fromStdString(copy + "/ptype.h5"),
+        "default", R"(del f["particle_type"]; f["particle_type"] = ["A", "B"])"));
+    ERWIN_EXPECT_FORMAT_ERROR(load_md_trajectory(copy), copy + "/ptype.h5", "particle_type",
+                              "integer or floating");
   }
 
   void missingFilesAndDatasetsAreNamed() {

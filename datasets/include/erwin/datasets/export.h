@@ -3,6 +3,7 @@
 //
 // HDF5 (one file per export, all arrays little-endian; T frames, N nodes, F triangles):
 //   /                         attribute erwin_export_version (int64, 1)
+//   (strings are variable-length UTF-8, as h5py writes them: h5py reads them back as str)
 //   /eagle                    attributes simulation, start (first frame), steps (T - 1) (int64),
 //                             checkpoint (string, may be empty)
 //   /eagle/positions          float32 [T, N, 2]
@@ -28,6 +29,7 @@
 // std::invalid_argument, failed writes std::runtime_error naming the file.
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,8 +42,18 @@ void write_shapenet_prediction_h5(const std::string& path, const ShapenetPredict
 
 // Read an export back; erwin::FormatError naming the file and the dataset or attribute when the
 // file is not an HDF5 file, lacks the group, or holds arrays of the wrong type or shape.
+// Strings (checkpoint) may be variable- or fixed-length, ASCII or UTF-8, so that files written
+// or rewritten with h5py read too.
 EagleRollout read_eagle_rollout_h5(const std::string& path);
 ShapenetPrediction read_shapenet_prediction_h5(const std::string& path);
+
+// What an HDF5 file holds, judged by its content, whatever its name: an export (the root
+// attribute erwin_export_version) of an EAGLE rollout or a ShapeNet-Car prediction, or nothing
+// (std::nullopt) for a file that is not HDF5 or has no such attribute (e.g. an MD trajectory's
+// files). FormatError naming the file for an HDF5 file that cannot be opened (truncated) or an
+// export holding neither group.
+enum class ExportKind { EagleRollout, ShapenetPrediction };
+std::optional<ExportKind> hdf5_export_kind(const std::string& path);
 
 // Called after each written .vtu with (files written, files in all).
 using ExportProgress = std::function<void(int64_t done, int64_t total)>;
