@@ -204,7 +204,10 @@ Members run_shapenet(const ArgParser& parser, const TaskConfig& config,
   const NpzArchive input = NpzArchive::load(parser.text("input"));
   const torch::Tensor positions = input.get("input.node_positions").to(device);
   const torch::Tensor batch_idx = input.get("input.batch_idx").to(device);
-  const torch::Tensor edge_index = input.get("input.edge_index").to(device);
+  // Without message passing (mp_steps 0) the published batch needs no graph.
+  const torch::Tensor edge_index = input.contains("input.edge_index")
+                                       ? input.get("input.edge_index").to(device)
+                                       : torch::Tensor();
   const torch::Tensor target = input.get("input.target").to(device);
 
   ShapenetCarModel model(config.model);
@@ -236,8 +239,8 @@ int run_step(const Arguments& args) {
       "__meta__.config (plus use_pe for EAGLE), --weights an .npz of param.<name> arrays or any "
       "weights file `erwin forward` reads, --optimizer the fixture's __meta__.optimizer. EAGLE "
       "reads every simulation of --split as the published EagleDataset + collate_fn do; "
-      "ShapeNet-Car reads input.node_positions, input.batch_idx, input.edge_index and "
-      "input.target from --input.");
+      "ShapeNet-Car reads input.node_positions, input.batch_idx, input.target and (unless "
+      "mp_steps is 0) input.edge_index from --input.");
   parser.option("task", "eagle|shapenet", "task model")
       .option("config", "C.json", "model configuration")
       .option("weights", "W", "task model weights (published wrapper names)")

@@ -249,6 +249,11 @@ class TestNpy : public QObject {
       QVERIFY(archive.names().size() > 3);
       const auto meta = QJsonDocument::fromJson(QByteArray::fromStdString(archive.meta_json()));
       QVERIFY2(meta.isObject(), entry.path().c_str());
+      if (meta.object()["kind"].toString() == "task") {  // task fixtures: no tree; every member
+        for (const auto& name : archive.names()) QVERIFY(archive.get(name).defined());
+        ++archives;
+        continue;
+      }
       int64_t total = 0;
       for (const auto size : meta.object()["sizes"].toArray()) total += size.toInt();
       const auto positions = archive.get(archive.contains("pos") ? "pos" : "node_positions");

@@ -247,6 +247,26 @@ class TestTraining : public QObject {
     QVERIFY(std::abs(eagle_increment_loss(v).item<double>() - (0.5 + 0.05)) < 1e-6);
   }
 
+  // The published Positional_Encoder(16): per coordinate cos(2^k pi x), k < 8, then the sines,
+  // cut to 16 features, so in 2D the second coordinate does not enter (as published).
+  void eagle_position_features_are_the_published_encoding() {
+    const torch::Tensor positions = torch::tensor({{0.3f, -0.7f}, {0.125f, 0.9f}});
+    const torch::Tensor features = eagle_position_features(positions);
+    QCOMPARE(features.sizes(), torch::IntArrayRef({2, kEaglePositionFeatures}));
+    for (int64_t n = 0; n < 2; ++n)
+      for (int64_t k = 0; k < 8; ++k) {
+        const double angle = std::pow(2.0, k) * M_PI * positions[n][0].item<double>();
+        QVERIFY(std::abs(features[n][k].item<double>() - std::cos(angle)) < 1e-4);
+        QVERIFY(std::abs(features[n][8 + k].item<double>() - std::sin(angle)) < 1e-4);
+      }
+    const torch::Tensor moved_y = positions.clone().index_put_({torch::indexing::Slice(), 1}, 5.0);
+    QVERIFY(torch::equal(eagle_position_features(moved_y), features));
+
+    torch::manual_seed(4);
+    EagleModel with_pe(tiny_backbone(2), 9, /*use_pe=*/true);
+    QCOMPARE(with_pe->embedding_model->weight.size(1), 4 + 9 + kEaglePositionFeatures);
+  }
+
   void per_step_rmse_is_mean_of_node_rmse() {
     const torch::Tensor truth = torch::zeros({2, 3, 4});
     torch::Tensor pred = truth.clone();
