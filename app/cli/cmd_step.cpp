@@ -16,7 +16,9 @@
 #include "commands.h"
 #include "erwin/checkpoint.h"
 #include "erwin/datasets/training_tasks.h"
+#include "erwin/json_text.h"
 #include "erwin/npy.h"
+#include "erwin/read_file.h"
 #include "erwin/training/lr_schedule.h"
 #include "erwin/training/optimization.h"
 
@@ -26,17 +28,8 @@ namespace {
 using Members = std::map<std::string, torch::Tensor>;
 using json = nlohmann::json;
 
-json read_json_object(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(what + ": cannot open " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  json value;
-  try {
-    value = json::parse(text.str());
-  } catch (const json::exception& e) {
-    throw std::invalid_argument(path + ": invalid JSON (" + e.what() + ")");
-  }
+json read_json_object(const std::string& path) {
+  const json value = parse_json_text(read_regular_file(path), path);
   if (!value.is_object()) throw std::invalid_argument(path + ": expected a JSON object");
   return value;
 }
@@ -50,7 +43,7 @@ struct TaskConfig {
 };
 
 TaskConfig read_task_config(const std::string& path) {
-  json object = read_json_object(path, "--config");
+  json object = read_json_object(path);
   TaskConfig config;
   if (object.contains("use_pe")) {
     const json& use_pe = object["use_pe"];
@@ -78,7 +71,7 @@ struct StepOptimizer {
 };
 
 StepOptimizer read_optimizer(const std::string& path) {
-  const json object = read_json_object(path, "--optimizer");
+  const json object = read_json_object(path);
   StepOptimizer o;
   o.settings.max_grad_norm = 0;  // absent or null: no clipping, as published
   const auto number = [&](const char* key, auto& out, bool required) {

@@ -4,19 +4,25 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "erwin/atomic_file.h"
 #include "erwin/datasets/export.h"
 #include "progress.h"
 
 namespace erwin::cli {
 namespace {
 
-void create_parent_directory(const std::string& path) {
-  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
-  if (parent.empty()) return;
+// The folder of a ParaView series (it holds one file per frame) is created when missing, but
+// only that one level: a mistyped path must not create a chain of folders (e.g. /nonexistent).
+void create_series_folder(const std::string& path) {
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  if (folder.empty() ||
+      !std::filesystem::is_directory(folder.parent_path().empty() ? std::filesystem::path(".")
+                                                                  : folder.parent_path()))
+    return;  // check_writable_target names the missing folder
   std::error_code error;
-  std::filesystem::create_directories(parent, error);
+  std::filesystem::create_directory(folder, error);
   if (error)
-    throw std::runtime_error(path + ": cannot create directory '" + parent.string() +
+    throw std::runtime_error(path + ": cannot create the folder '" + folder.string() +
                              "': " + error.message());
 }
 
@@ -50,8 +56,9 @@ void prepare_outputs(const ArgParser& parser, const std::string& command) {
   if (parser.has("pvd") && std::filesystem::path(parser.text("pvd")).extension() != ".pvd")
     throw UsageError("erwin " + command + ": option --pvd: '" + parser.text("pvd") +
                      "' does not end in .pvd");
+  if (parser.has("pvd")) create_series_folder(parser.text("pvd"));
   for (const char* option : {"output", "pvd"})
-    if (parser.has(option)) create_parent_directory(parser.text(option));
+    if (parser.has(option)) check_writable_target(parser.text(option));
 }
 
 void export_results(const ArgParser& parser, const datasets::EagleRollout& rollout) {

@@ -10,8 +10,9 @@ namespace erwin::cli {
 // --checkpoint, --data, --split, --device, --output, --pvd.
 void add_model_result_options(ArgParser& parser);
 
-// Checks that --pvd ends in .pvd and creates the directories of --output and --pvd, so that a
-// bad output path fails before the model runs (UsageError naming `command`).
+// Checks that --pvd ends in .pvd (UsageError naming `command`), creates the folder of --pvd
+// (one level), and checks that --output and --pvd can be written (erwin::check_writable_target),
+// so that a bad output path fails before the model runs.
 void prepare_outputs(const ArgParser& parser, const std::string& command);
 
 // Writes the HDF5 (--output) and ParaView (--pvd) exports that were asked for, with a progress

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "erwin/atomic_file.h"
+#include "erwin/read_file.h"
 
 namespace erwin {
 namespace {
@@ -25,15 +26,6 @@ constexpr uint16_t kMax16 = 0xffffu;
 
 [[noreturn]] void fail(const std::string& what, const std::string& message) {
   throw FormatError(what + ": " + message);
-}
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) fail(path, "read error");
-  return buffer.str();
 }
 
 // ---- little-endian byte access with bounds checks ----
@@ -304,7 +296,8 @@ torch::Tensor parse_npy_bytes(const char* bytes, size_t size, const std::string&
                    std::to_string(expected));
   if (available > expected)
     fail(what, std::to_string(available - expected) + " unexpected bytes after the array data");
-  if (!header.fortran_order) return tensor_from_data(bytes + data_start, dtype, header.shape, count);
+  if (!header.fortran_order)
+    return tensor_from_data(bytes + data_start, dtype, header.shape, count);
   // Column-major data (numpy saves a transposed view so, e.g. the published fixtures' edges):
   // read it as the row-major array of the reversed shape, then reverse the axes.
   const std::vector<int64_t> reversed(header.shape.rbegin(), header.shape.rend());
@@ -435,6 +428,14 @@ std::vector<ZipEntry> read_entries(const ByteReader& zip) {
 }
 
 std::string inflate_raw(const char* data, const ZipEntry& entry, const std::string& what) {
+  // Deflate expands at most 1032-fold (RFC 1951: a 258-byte match per 2 bits), so a larger
+  // declared size is a lie; checking it first keeps a small file from allocating gigabytes.
+  constexpr uint64_t kMaxDeflateRatio = 1032, kSlack = 1024;
+  if (entry.uncompressed_size / kMaxDeflateRatio > entry.compressed_size + kSlack)
+    fail(what,
+         "declares " + std::to_string(entry.uncompressed_size) + " bytes from " +
+             std::to_string(entry.compressed_size) +
+             " compressed bytes, more than deflate can expand to (damaged or hostile archive)");
   std::string out(entry.uncompressed_size, '\0');
   z_stream stream{};
   if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) fail(what, "zlib initialisation failed");
@@ -644,14 +645,14 @@ std::string serialize_npy(const torch::Tensor& tensor) {
   return out;
 }
 
-torch::Tensor load_npy(const std::string& path) { return parse_npy(read_whole_file(path), path); }
+torch::Tensor load_npy(const std::string& path) { return parse_npy(read_regular_file(path), path); }
 
 void save_npy(const std::string& path, const torch::Tensor& tensor) {
   write_file_atomically(path, serialize_npy(tensor));
 }
 
 NpzArchive NpzArchive::load(const std::string& path) {
-  const std::string bytes = read_whole_file(path);
+  const std::string bytes = read_regular_file(path);
   const ByteReader zip(bytes.data(), bytes.size(), path);
   NpzArchive archive;
   archive.path_ = path;

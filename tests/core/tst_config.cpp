@@ -80,6 +80,19 @@ class ConfigTest : public QObject {
     expect_invalid([](ErwinConfig& c) { c.mp_steps = -1; }, "mp_steps");
   }
 
+  // Regression (issue 13, case 7): values that allocated gigabytes or ran for ever before an
+  // error; each is refused by its documented bound (ErwinConfigLimits).
+  void huge_values_are_refused_before_allocation() {
+    expect_invalid([](ErwinConfig& c) { c.c_hidden = {100000, 100000, 100000}; }, "c_hidden[0]");
+    expect_invalid([](ErwinConfig& c) { c.c_in = 100000; }, "c_in = 100000");
+    expect_invalid([](ErwinConfig& c) { c.enc_depths[0] = int64_t{1} << 62; }, "enc_depths[0]");
+    expect_invalid([](ErwinConfig& c) { c.enc_depths[1] = 100000; }, "enc_depths[1]");
+    expect_invalid([](ErwinConfig& c) { c.mp_steps = 100000; }, "mp_steps");
+    expect_invalid([](ErwinConfig& c) { c.ball_sizes[0] = int64_t{1} << 40; }, "ball_sizes[0]");
+    expect_invalid([](ErwinConfig& c) { c.mlp_ratio = 100000; }, "mlp_ratio");
+    expect_invalid([](ErwinConfig& c) { c.enc_num_heads = {16, 32, 100000}; }, "enc_num_heads[2]");
+  }
+
   void decoder_heads_ignored_without_decode() {
     ErwinConfig c = valid_config();
     c.decode = false;
@@ -120,6 +133,25 @@ class ConfigTest : public QObject {
     expect_rejected([&] { ErwinConfig::from_json(R"({"c_in": 8})"); }, "missing key");
     expect_rejected([] { ErwinConfig::from_json("{not json"); }, "invalid JSON");
     expect_rejected([] { ErwinConfig::from_json("[1, 2]"); }, "JSON object");
+  }
+
+  // Regression (issue 13, cases 3 and 8): 100,000 nested arrays overflowed the stack when the
+  // error message dumped them; numbers out of range gave nlohmann's text without a field.
+  void hostile_json_is_refused_with_a_message() {
+    const std::string deep =
+        "{\"c_in\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+    expect_rejected([&] { ErwinConfig::from_json(deep); }, "nested deeper than 64");
+    expect_rejected([] { ErwinConfig::from_json(R"({"c_in": 1e400})"); }, "configuration");
+    // Brackets inside strings do not count as nesting.
+    expect_rejected([] { ErwinConfig::from_json("{\"" + std::string(1000, '[') + "\": 1}"); },
+                    "unknown key");
+    // A huge value is shown cut short in the message.
+    try {
+      ErwinConfig::from_json("{\"c_in\": \"" + std::string(1000000, 'x') + "\"}");
+      QFAIL("accepted a string c_in");
+    } catch (const std::invalid_argument& e) {
+      QVERIFY(std::string(e.what()).size() < 200);
+    }
   }
 
   void json_fixture_configs_parse() {

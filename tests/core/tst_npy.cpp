@@ -328,6 +328,23 @@ class TestNpy : public QObject {
     expect_format_error([&] { erwin::NpzArchive::load(file); }, {file, "a.npy"});
   }
 
+  // Regression (issue 13, case 7): a few KB of deflate declaring 0xFFFFFFFE bytes allocated
+  // 4 GB before zlib failed; the declared size is now checked against deflate's limit first.
+  void declared_size_beyond_deflate_limit_is_refused() {
+    const std::string npy = erwin::serialize_npy(sample(torch::kFloat, {100, 3}));
+    std::string zip = build_zip({{"a.npy", npy, true}}, false);
+    for (const std::string signature :
+         {std::string("PK\x01\x02", 4), std::string("PK\x03\x04", 4)}) {
+      const size_t header = zip.find(signature);
+      const size_t field = header + (signature[2] == 1 ? 24 : 22);  // uncompressed size
+      for (int b = 0; b < 4; ++b) zip[field + b] = static_cast<char>(b == 0 ? 0xfe : 0xff);
+    }
+    const std::string file = path("huge_declared.npz");
+    write_bytes(file, zip);
+    expect_format_error([&] { erwin::NpzArchive::load(file).get("a"); },
+                        {file, "a.npy", "declares 4294967294 bytes"});
+  }
+
   void missing_file() {
     const std::string file = path("does_not_exist.npz");
     expect_format_error([&] { erwin::NpzArchive::load(file); }, {file, "cannot open"});

@@ -1,10 +1,13 @@
 // Point files (.npy .npz .ply .xyz .csv): real files in a temporary directory, written by
 // hand in each format's own syntax and by save_point_file, and the damaged variants.
+#include <sys/stat.h>
+
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 
@@ -174,6 +177,13 @@ class TestPointIo : public QObject {
     expect_format_error(
         [&] { erwin::load_point_file(written("k.ply", with("float x", "complex x"))); },
         {"k.ply:5", "complex"});
+    // Regression (issue 13, case 1): `x y z x` made the parser write past the positions.
+    expect_format_error(
+        [&] {
+          erwin::load_point_file(written(
+              "dup.ply", with("property double z\n", "property double z\nproperty float x\n")));
+        },
+        {"dup.ply:8", "'x'", "twice"});
     expect_format_error([&] { erwin::load_point_file(written("e.ply", with("end_header\n", ""))); },
                         {"e.ply", "end_header"});
     const std::string no_vertices =
@@ -223,6 +233,23 @@ class TestPointIo : public QObject {
                         {"missing.xyz", "cannot open"});
     expect_format_error([&] { erwin::load_point_file(written("g.obj", "v 1 2 3\n")); },
                         {"g.obj", "extension"});
+  }
+
+  // Regression (issue 13, case 7): reading a FIFO blocked for ever; special files are refused.
+  void fifos_directories_and_devices_are_refused() {
+    const std::string fifo = path("pipe.ply");
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    expect_format_error([&] { erwin::load_point_file(fifo); }, {fifo, "not a regular file"});
+    const std::string fifo_npz = path("pipe.npz");
+    QCOMPARE(::mkfifo(fifo_npz.c_str(), 0600), 0);
+    expect_format_error([&] { erwin::load_point_file(fifo_npz); },
+                        {fifo_npz, "not a regular file"});
+    const std::string device = path("zero.xyz");  // a link to a device that never ends
+    std::filesystem::create_symlink("/dev/zero", device);
+    expect_format_error([&] { erwin::load_point_file(device); }, {device, "not a regular file"});
+    const std::string folder = path("folder.ply");
+    std::filesystem::create_directory(folder);
+    expect_format_error([&] { erwin::load_point_file(folder); }, {folder, "not a regular file"});
   }
 
   void save_and_load_every_format() {

@@ -100,6 +100,11 @@ Header parse_header(const std::string& bytes, const std::string& path) {
       property.type = find_type(type);
       if (!property.type) fail(where, "unknown property type '" + type + "'");
       if (property.name.empty()) fail(where, "property without a name");
+      // A name given twice (e.g. `x y z x`) would give one axis two columns.
+      for (const Property& other : header.elements.back().properties)
+        if (other.name == property.name)
+          fail(where, "property '" + property.name + "' declared twice in element '" +
+                          header.elements.back().name + "'");
       header.elements.back().properties.push_back(property);
     } else if (keyword != "comment" && keyword != "obj_info" && !keyword.empty()) {
       fail(where, "unexpected header keyword '" + keyword + "' (missing end_header?)");

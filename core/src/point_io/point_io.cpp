@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "erwin/atomic_file.h"
+#include "erwin/read_file.h"
 #include "formats.h"
 
 namespace erwin {
@@ -37,14 +38,6 @@ std::string lower_extension(const std::string& path) {
   std::transform(ext.begin(), ext.end(), ext.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return ext;
-}
-
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, "cannot open file");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
 }
 
 // Empty when the cloud is valid, else what is wrong with it.
@@ -148,9 +141,9 @@ PointCloud load_point_file(const std::string& path) {
   } else if (ext == ".npz") {
     cloud = load_npz(path);
   } else if (ext == ".ply") {
-    cloud = point_io::parse_ply(read_whole_file(path), path);
+    cloud = point_io::parse_ply(read_regular_file(path), path);
   } else if (ext == ".xyz" || ext == ".txt" || ext == ".csv") {
-    cloud = point_io::parse_text(read_whole_file(path), path, ext == ".csv");
+    cloud = point_io::parse_text(read_regular_file(path), path, ext == ".csv");
   } else {
     fail(path, "unknown point file extension '" + ext + "' (use .npy .npz .ply .xyz .csv .txt)");
   }

@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "erwin/json_text.h"
+
 namespace erwin::detail {
 
 // Reads obj[key] into `out` when present; std::invalid_argument "<context>.<key>: ..." when it has
@@ -36,11 +38,7 @@ inline void reject_unknown_keys(const nlohmann::json& obj, std::initializer_list
 }
 
 inline nlohmann::json parse_json(const std::string& text, const std::string& context) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw std::invalid_argument(context + ": invalid JSON: " + e.what());
-  }
+  return parse_json_text(text, context);
 }
 
 }  // namespace erwin::detail

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "erwin/read_file.h"
 #include "json_fields.h"
 
 namespace erwin {
@@ -83,10 +84,15 @@ const nlohmann::json& section(const nlohmann::json& root, const char* key) {
 
 void RunConfig::validate() const {
   require(!data.root.empty(), "data.root: missing");
-  require(data.window >= 2, "data.window: must be at least 2");
-  require(data.val_window >= 2, "data.val_window: must be at least 2");
+  // Upper bounds (RunConfigLimits): refused before anything is allocated.
+  using Limits = RunConfigLimits;
+  require(data.window >= 2 && data.window <= Limits::kWindow,
+          "data.window: must be in [2, " + std::to_string(Limits::kWindow) + "]");
+  require(data.val_window >= 2 && data.val_window <= Limits::kWindow,
+          "data.val_window: must be in [2, " + std::to_string(Limits::kWindow) + "]");
   require(data.eval_start >= 0, "data.eval_start: must not be negative");
-  require(data.knn >= 1, "data.knn: must be at least 1");
+  require(data.knn >= 1 && data.knn <= Limits::kKnn,
+          "data.knn: must be in [1, " + std::to_string(Limits::kKnn) + "]");
   require(data.fourier_sigma > 0, "data.fourier_sigma: must be positive");
   model.validate();
   require(optimizer.lr > 0, "optimizer.lr: must be positive");
@@ -99,8 +105,10 @@ void RunConfig::validate() const {
           "schedule.warmup_steps: must be in [0, training.steps]");
   require(schedule.min_lr >= 0 && schedule.min_lr <= optimizer.lr,
           "schedule.min_lr: must be in [0, optimizer.lr]");
-  require(batch_size >= 1, "training.batch_size: must be at least 1");
-  require(steps >= 1, "training.steps: must be at least 1");
+  require(batch_size >= 1 && batch_size <= Limits::kBatchSize,
+          "training.batch_size: must be in [1, " + std::to_string(Limits::kBatchSize) + "]");
+  require(steps >= 1 && steps <= Limits::kSteps,
+          "training.steps: must be in [1, " + std::to_string(Limits::kSteps) + "]");
   require(log_interval >= 1, "training.log_interval: must be at least 1");
   require(val_interval >= 0, "training.val_interval: must not be negative");
   require(val_batches >= 0, "training.val_batches: must not be negative");
@@ -137,12 +145,9 @@ RunConfig RunConfig::from_json(const std::string& json_text) {
 }
 
 RunConfig RunConfig::from_json_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(path + ": cannot open the run config");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_regular_file(path);
   try {
-    return from_json(text.str());
+    return from_json(text);
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(path + ": " + e.what());
   }

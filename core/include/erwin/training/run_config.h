@@ -38,6 +38,16 @@ struct ScheduleSettings {  // WarmupCosineSchedule over `steps`
   double min_lr = 1e-7;
 };
 
+// Upper bounds that RunConfig::validate() enforces (the published runs: windows of 6, k = 8,
+// batches of 12 to 32, 200,000 steps); the model's are ErwinConfig::validate's (README,
+// "Robustness").
+struct RunConfigLimits {
+  static constexpr int64_t kWindow = 990;  // EAGLE simulations have 990 frames
+  static constexpr int64_t kKnn = 256;
+  static constexpr int64_t kBatchSize = 4096;
+  static constexpr int64_t kSteps = 1'000'000'000;
+};
+
 struct RunConfig {
   std::string name;
   TaskKind task = TaskKind::ShapenetCar;
