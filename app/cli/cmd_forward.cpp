@@ -2,12 +2,15 @@
 // .npz (the reference fixtures' member names), output saved as .npy.
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "erwin/checkpoint.h"
 #include "erwin/model.h"
+#include "erwin/training/run_config.h"
 #include "progress.h"
 
 namespace erwin::cli {
@@ -45,19 +48,40 @@ std::string batch_idx_path(const std::string& output) {
   return (has_suffix ? output.substr(0, output.size() - suffix.size()) : output) + "_batch_idx.npy";
 }
 
+// A run configuration (its "model" section) or the ErwinTransformer arguments as they are.
+ErwinConfig config_file(const std::string& path) {
+  std::ifstream in(path);
+  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (json.is_object() && json.contains("model") && json.at("model").is_object())
+    return RunConfig::from_json_file(path).model;
+  return ErwinConfig::from_json_file(path);
+}
+
+// --config, or the configuration the weights file records.
+ErwinConfig model_config(const ArgParser& parser) {
+  if (parser.has("config")) return config_file(parser.text("config"));
+  const std::string weights = parser.text("weights");
+  if (auto recorded = read_weights_config(weights)) return *recorded;
+  throw UsageError("erwin forward: option --config is needed: " + weights +
+                   " does not record the model configuration");
+}
+
 }  // namespace
 
 int run_forward(const Arguments& args) {
   ArgParser parser(
       "forward",
       "Runs ErwinTransformer once. --config is the JSON of the model's constructor arguments "
-      "(a fixture's __meta__.config as is); --weights is a fixture .npz, a torch.save state "
-      "dict or training checkpoint, or an Erwin checkpoint; --input is an .npz with "
+      "(a fixture's __meta__.config as is) or a run configuration (its model section); without "
+      "it, the configuration the weights file records. --weights is a fixture .npz, a "
+      "torch.save state dict, a training checkpoint (erwin train's, the published scripts', "
+      "older erwin ones) or an Erwin checkpoint; of a task model (EAGLE, ShapeNet-Car) its "
+      "backbone main_model runs. --input is an .npz with "
       "node_features, node_positions, batch_idx and optionally edge_index and a tree "
       "(tree_idx, tree_mask, tree_idx_rot.L), used instead of building one. The output "
       "features are written to --output; without decoding, the batch index of each coarsest "
       "node goes to <output>_batch_idx.npy.");
-  parser.option("config", "file.json", "model configuration")
+  parser.option("config", "file.json", "model or run configuration (default: the weights')")
       .option("weights", "file", "model weights")
       .option("input", "file.npz", "model inputs")
       .option("output", "file.npy", "output features")
@@ -68,9 +92,14 @@ int run_forward(const Arguments& args) {
 
   const torch::Device device = parse_device(parser.text("device"));
   const std::string output = parser.text("output");
-  const ErwinConfig config = ErwinConfig::from_json_file(parser.text("config"));
+  const ErwinConfig config = model_config(parser);
   ErwinTransformer model(config);
-  load_weights(*model, parser.text("weights"));
+  const std::string weights = parser.text("weights");
+  try {
+    load_state_dict(*model, backbone_weights(read_weights(weights)));
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(weights + ": " + e.what());
+  }
   model->to(device);
   model->train(parser.flag_set("train"));
   const ErwinInputs inputs =

@@ -7,6 +7,7 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "erwin/datasets/inference.h"
+#include "erwin/training/training_checkpoint.h"
 #include "export_options.h"
 
 namespace erwin::cli {
@@ -14,7 +15,8 @@ namespace erwin::cli {
 int run_predict(const Arguments& args) {
   ArgParser parser("predict",
                    "Predicts the surface pressure of one car with the ShapeNet-Car model of a "
-                   "training checkpoint, prints the MSE and writes the prediction (HDF5, "
+                   "training checkpoint (erwin train's, or the published save_checkpoint's for "
+                   "ShapenetCarModel), prints the MSE and writes the prediction (HDF5, "
                    "ParaView).");
   add_model_result_options(parser);
   parser.option("car", "i", "car of the split", "0");
@@ -24,8 +26,10 @@ int run_predict(const Arguments& args) {
   const std::string checkpoint = parser.text("checkpoint");
   const torch::Device device = parse_device(parser.text("device"));
   ShapenetCarModel model = datasets::load_shapenet_model(checkpoint);
+  datasets::ShapenetCarOptions options;  // the k-NN graph the model was trained with
+  options.knn = load_training_checkpoint(checkpoint).run_config.data.knn;
   const auto dataset =
-      datasets::ShapenetCarDataset::open(parser.text("data"), parser.text("split"));
+      datasets::ShapenetCarDataset::open(parser.text("data"), parser.text("split"), options);
   datasets::ShapenetPrediction prediction =
       datasets::predict_shapenet_car(model, dataset, parser.integer("car"), device);
   prediction.checkpoint = checkpoint;

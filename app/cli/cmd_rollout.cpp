@@ -14,10 +14,12 @@
 namespace erwin::cli {
 
 int run_rollout(const Arguments& args) {
-  ArgParser parser("rollout",
-                   "Rolls the EAGLE model of a training checkpoint out autoregressively from frame "
-                   "--start of one simulation for --steps steps, prints the velocity and pressure "
-                   "RMSE of every step and writes the rollout (HDF5, ParaView).");
+  ArgParser parser(
+      "rollout",
+      "Rolls the EAGLE model of a training checkpoint (erwin train's, or the published "
+      "save_checkpoint's for EagleModel) out autoregressively from frame "
+      "--start of one simulation for --steps steps, prints the velocity and pressure "
+      "RMSE of every step and writes the rollout (HDF5, ParaView).");
   add_model_result_options(parser);
   parser.option("simulation", "i", "simulation of the split", "0")
       .option("start", "frame", "first frame (the true state the rollout starts from)", "0")

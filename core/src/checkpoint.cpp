@@ -233,7 +233,11 @@ void load_weights(torch::nn::Module& module, const std::string& path, bool stric
 
 std::optional<ErwinConfig> read_weights_config(const std::string& path) {
   switch (detect_weights_format(path)) {
-    case WeightsFormat::Npz:
+    case WeightsFormat::Npz: {  // the reference fixtures' __meta__.config
+      const auto meta = nlohmann::json::parse(NpzArchive::load(path).meta_json(), nullptr, false);
+      if (!meta.is_object() || !meta.contains("config")) return std::nullopt;
+      return config_from_json(meta.at("config").dump(), path + ": __meta__.config");
+    }
     case WeightsFormat::TorchStateDict:
       return std::nullopt;
     case WeightsFormat::LegacyTrainingArchive: {

@@ -391,6 +391,15 @@ torch::IValue required_item(const PickledDict& dict, const std::string& key,
   return *item;
 }
 
+std::vector<torch::IValue> pickled_sequence(const torch::IValue& value, const std::string& what) {
+  if (value.isList()) return value.toListRef().vec();
+  if (value.isTuple()) {
+    const auto items = value.toTupleRef().elements();
+    return std::vector<torch::IValue>(items.begin(), items.end());
+  }
+  throw FormatError(what + " is not a list (" + value.tagKind() + ")");
+}
+
 double pickled_number(const torch::IValue& value, const std::string& what) {
   if (value.isDouble()) return value.toDouble();
   if (value.isInt()) return static_cast<double>(value.toInt());
@@ -415,11 +424,7 @@ nlohmann::json to_json(const torch::IValue& value, const std::string& what) {
   if (value.isString()) return value.toStringRef();
   if (value.isList() || value.isTuple()) {
     nlohmann::json array = nlohmann::json::array();
-    const auto items = value.isList()
-                           ? value.toListRef().vec()
-                           : std::vector<torch::IValue>(value.toTupleRef().elements().begin(),
-                                                        value.toTupleRef().elements().end());
-    for (const auto& item : items) array.push_back(to_json(item, what));
+    for (const auto& item : pickled_sequence(value, what)) array.push_back(to_json(item, what));
     return array;
   }
   if (value.isGenericDict()) {

@@ -57,7 +57,7 @@ StateDict read_weights(const std::string& path);
 void load_weights(torch::nn::Module& module, const std::string& path, bool strict = true);
 
 // The ErwinTransformer configuration a weights file records (training checkpoints of every kind,
-// Erwin checkpoints); nullopt for files without one (.npz, state_dicts).
+// Erwin checkpoints, a fixture .npz's __meta__.config); nullopt for files without one.
 std::optional<ErwinConfig> read_weights_config(const std::string& path);
 
 // The backbone of a task model's weights (EagleModel, ShapenetCarModel): the `main_model.`

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace erwin {
 
@@ -33,6 +34,8 @@ std::optional<torch::IValue> pickled_item(const PickledDict& dict, const std::st
 // The entry under `key`; erwin::FormatError "<what> lacks '<key>'" when absent.
 torch::IValue required_item(const PickledDict& dict, const std::string& key,
                             const std::string& what);
+// The items of a list or tuple; FormatError naming `what` for other values.
+std::vector<torch::IValue> pickled_sequence(const torch::IValue& value, const std::string& what);
 // A number (int, float, bool or a one-element tensor) as double; FormatError naming `what`.
 double pickled_number(const torch::IValue& value, const std::string& what);
 int64_t pickled_int(const torch::IValue& value, const std::string& what);

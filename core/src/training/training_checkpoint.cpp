@@ -39,7 +39,7 @@ const char* experiment_name(TaskKind task) {
 pickle::Value published_config(const RunConfig& run) {
   pickle::Entries entries{{"model", "erwin"}, {"experiment", experiment_name(run.task)}};
   if (run.task == TaskKind::Eagle)
-    entries.emplace_back("use_pe", 0);
+    entries.emplace_back("use_pe", run.data.use_pe ? 1 : 0);
   else
     entries.emplace_back("knn", run.data.knn);
   for (auto& entry : pickled_erwin_config(run.model)) entries.push_back(std::move(entry));
@@ -92,13 +92,6 @@ std::string required_text(const PickledDict& dict, const std::string& key,
   const torch::IValue value = required_item(dict, key, what);
   if (!value.isString()) throw FormatError(what + ": '" + key + "' is not text");
   return value.toStringRef();
-}
-
-std::vector<torch::IValue> pickled_sequence(const torch::IValue& value, const std::string& what) {
-  if (value.isList()) return value.toListRef().vec();
-  if (value.isTuple())
-    return {value.toTupleRef().elements().begin(), value.toTupleRef().elements().end()};
-  throw FormatError(what + " is not a list (" + value.tagKind() + ")");
 }
 
 AdamMoments adam_moments(const torch::IValue& value, const std::string& what) {
@@ -182,10 +175,8 @@ TrainingState published_state(const PickledDict& checkpoint, const CheckpointCon
   run.model = erwin_config_from_pickled(config_value, path + ": config");
   run.task = published_task(contents.weights, config, path);
   run.name = std::string("published_") + experiment_name(run.task);
-  if (auto use_pe = pickled_item(config, "use_pe"); use_pe && pickled_number(*use_pe, "use_pe"))
-    throw FormatError(path +
-                      ": config.use_pe is set: the positional encoding of the published "
-                      "EagleModel is not supported");
+  if (auto use_pe = pickled_item(config, "use_pe"))
+    run.data.use_pe = pickled_number(*use_pe, path + ": use_pe") != 0;
   if (auto knn = pickled_item(config, "knn")) run.data.knn = pickled_int(*knn, path + ": knn");
   if (auto seed = pickled_item(config, "seed"); seed && seed->isInt()) run.seed = seed->toInt();
   if (auto batch = pickled_item(config, "batch_size"); batch && batch->isInt())

@@ -13,8 +13,10 @@
 
 namespace erwin::datasets {
 
-// The model of a training checkpoint (erwin/training/training_checkpoint.h), built from its
-// stored run configuration; std::invalid_argument when the checkpoint is of the other task.
+// The model of a training checkpoint (erwin/training/training_checkpoint.h: erwin train's, one
+// the published save_checkpoint wrote for EagleModel / ShapenetCarModel, or an older erwin one),
+// built from its stored configuration; std::invalid_argument when the checkpoint is of the other
+// task.
 ShapenetCarModel load_shapenet_model(const std::string& checkpoint_path);
 EagleModel load_eagle_model(const std::string& checkpoint_path);
 
