@@ -13,6 +13,7 @@ using Arguments = std::vector<std::string>;
 int run_info(const Arguments& args);
 int run_tree(const Arguments& args);
 int run_forward(const Arguments& args);
+int run_export(const Arguments& args);
 int run_bench(const Arguments& args);
 int run_demo(const Arguments& args);
 #ifdef ERWIN_HAVE_DATASETS

@@ -25,6 +25,7 @@ const std::vector<Command>& commands() {
       {"info", "versions of Erwin Studio and LibTorch, CUDA devices, threads", run_info},
       {"tree", "build the ball tree of a point file, print and save it", run_tree},
       {"forward", "run a model with given weights on inputs from an .npz", run_forward},
+      {"export", "weights of any supported file as a PyTorch state_dict (.pt)", run_export},
       {"bench", "time forward and backward of the README configuration", run_bench},
       {"demo", "tree and forward pass of a small random model on a synthetic cloud", run_demo},
 #ifdef ERWIN_HAVE_DATASETS
