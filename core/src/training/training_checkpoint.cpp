@@ -126,7 +126,10 @@ struct PublishedSchedule {
   int64_t warmup_steps = 0;
   int64_t cosine_steps = 0;  // T_max
   double min_lr = 0;
-  std::optional<int64_t> steps_done;  // the (outer) scheduler's last_epoch
+  // The (outer) scheduler's last_epoch: the optimisation steps done, since scheduler.step()
+  // follows every optimizer.step() (the published fit() saves global_step before it counts the
+  // step it has just taken).
+  int64_t steps_done = 0;
 };
 
 // SequentialLR([LinearLR, CosineAnnealingLR]) as create_scheduler_with_warmup makes it, or a
@@ -148,6 +151,37 @@ PublishedSchedule published_schedule(const PickledDict& scheduler, const std::st
   s.cosine_steps = pickled_int(required_item(cosine, "T_max", what), what + ".T_max");
   s.min_lr = pickled_number(required_item(cosine, "eta_min", what), what + ".eta_min");
   return s;
+}
+
+// lr (the scheduler's initial_lr when there is one), weight decay, betas and eps of the first
+// param group of a torch.optim.AdamW state_dict.
+void read_optimizer_settings(const torch::IValue& optimizer, OptimizerSettings& settings,
+                             const std::string& what) {
+  const auto groups = pickled_sequence(
+      required_item(pickled_dict(optimizer, what), "param_groups", what), what + ".param_groups");
+  if (groups.empty()) throw FormatError(what + ": no param_groups");
+  const PickledDict group = pickled_dict(groups[0], what + ".param_groups[0]");
+  const auto initial_lr = pickled_item(group, "initial_lr");
+  settings.lr =
+      pickled_number(initial_lr ? *initial_lr : required_item(group, "lr", what), what + ".lr");
+  settings.weight_decay =
+      pickled_number(required_item(group, "weight_decay", what), what + ".weight_decay");
+  settings.eps = pickled_number(required_item(group, "eps", what), what + ".eps");
+  const auto betas = pickled_sequence(required_item(group, "betas", what), what + ".betas");
+  if (betas.size() != 2) throw FormatError(what + ": betas is not a pair");
+  settings.beta1 = pickled_number(betas[0], what + ".betas");
+  settings.beta2 = pickled_number(betas[1], what + ".betas");
+}
+
+// Without a scheduler state: the AdamW step count of the parameters, else global_step.
+int64_t steps_without_scheduler(const PickledDict& checkpoint, const CheckpointContents& contents,
+                                const std::string& path) {
+  int64_t steps = -1;
+  for (const auto& moments : contents.moments)
+    if (moments) steps = std::max(steps, moments->step);
+  if (steps >= 0) return steps;
+  const auto global_step = pickled_item(checkpoint, "global_step");
+  return global_step ? pickled_int(*global_step, path + ": global_step") : 0;
 }
 
 // Which published task wrapper the weights belong to (its first layer's name).
@@ -182,41 +216,22 @@ TrainingState published_state(const PickledDict& checkpoint, const CheckpointCon
   if (auto batch = pickled_item(config, "batch_size"); batch && batch->isInt())
     run.batch_size = batch->toInt();
 
-  int64_t steps_done = 0;
   if (auto optimizer = pickled_item(checkpoint, "optimizer_state_dict");
-      optimizer && !optimizer->isNone()) {
-    const std::string what = path + ": optimizer_state_dict";
-    const auto groups =
-        pickled_sequence(required_item(pickled_dict(*optimizer, what), "param_groups", what),
-                         what + ".param_groups");
-    if (groups.empty()) throw FormatError(what + ": no param_groups");
-    const PickledDict group = pickled_dict(groups[0], what + ".param_groups[0]");
-    const auto initial_lr = pickled_item(group, "initial_lr");
-    run.optimizer.lr =
-        pickled_number(initial_lr ? *initial_lr : required_item(group, "lr", what), what + ".lr");
-    run.optimizer.weight_decay =
-        pickled_number(required_item(group, "weight_decay", what), what + ".weight_decay");
-    run.optimizer.eps = pickled_number(required_item(group, "eps", what), what + ".eps");
-    const auto betas = pickled_sequence(required_item(group, "betas", what), what + ".betas");
-    if (betas.size() != 2) throw FormatError(what + ": betas is not a pair");
-    run.optimizer.beta1 = pickled_number(betas[0], what + ".betas");
-    run.optimizer.beta2 = pickled_number(betas[1], what + ".betas");
-    for (const auto& moments : contents.moments)
-      if (moments) steps_done = std::max(steps_done, moments->step);
-  } else if (auto global_step = pickled_item(checkpoint, "global_step")) {
-    steps_done = pickled_int(*global_step, path + ": global_step");
-  }
-
-  PublishedSchedule schedule;
-  schedule.cosine_steps = std::max<int64_t>(steps_done, 1);
-  if (auto scheduler = pickled_item(checkpoint, "scheduler_state_dict");
-      scheduler && !scheduler->isNone())
-    schedule = published_schedule(pickled_dict(*scheduler, path + ": scheduler_state_dict"),
-                                  path + ": scheduler_state_dict");
-  state.step = schedule.steps_done.value_or(steps_done);
-  run.schedule.warmup_steps = schedule.warmup_steps;
-  run.schedule.min_lr = schedule.min_lr;
-  run.steps = schedule.warmup_steps + schedule.cosine_steps;
+      optimizer && !optimizer->isNone())
+    read_optimizer_settings(*optimizer, run.optimizer, path + ": optimizer_state_dict");
+  const auto scheduler = pickled_item(checkpoint, "scheduler_state_dict");
+  const std::optional<PublishedSchedule> schedule =
+      scheduler && !scheduler->isNone()
+          ? std::optional(
+                published_schedule(pickled_dict(*scheduler, path + ": scheduler_state_dict"),
+                                   path + ": scheduler_state_dict"))
+          : std::nullopt;
+  state.step =
+      schedule ? schedule->steps_done : steps_without_scheduler(checkpoint, contents, path);
+  run.schedule.warmup_steps = schedule ? schedule->warmup_steps : 0;
+  run.schedule.min_lr = schedule ? schedule->min_lr : 0.0;
+  run.steps =
+      schedule ? schedule->warmup_steps + schedule->cosine_steps : std::max<int64_t>(state.step, 1);
   state.schedule = WarmupCosineSchedule(run.optimizer.lr, run.schedule.warmup_steps, run.steps,
                                         run.schedule.min_lr);
   state.seed = run.seed;
