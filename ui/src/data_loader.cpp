@@ -13,9 +13,12 @@
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 #include <vtkSTLReader.h>
+#include <vtkXMLGenericDataObjectReader.h>
 #include <vtkXMLPolyDataReader.h>
 #include <vtkXMLUnstructuredGridReader.h>
 
+#include <QFile>
+#include <QXmlStreamReader>
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -25,16 +28,10 @@
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/datasets/shapenet_car.h"
 #include "erwin/point_io.h"
+#include "erwin/ui/result_import.h"
 
 namespace erwin::ui {
 namespace {
-
-std::string extension_of(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext;
-}
 
 // VTK readers report problems through ErrorEvent/WarningEvent, not exceptions: collect them.
 struct ReaderErrors {
@@ -72,21 +69,6 @@ vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
       !reader->IsFileStructuredGrid())
     throw FormatError(path + ": not a legacy VTK file with points (polydata or grid)");
   return run_reader(reader, path);
-}
-
-// Points of any VTK point set as float32 [N, 3].
-torch::Tensor positions_of(vtkPointSet* data, const std::string& path) {
-  vtkPoints* points = data ? data->GetPoints() : nullptr;
-  const vtkIdType count = points ? points->GetNumberOfPoints() : 0;
-  if (count == 0) throw FormatError(path + ": the file holds no points");
-  torch::Tensor pos = torch::empty({count, 3}, torch::kFloat32);
-  float* out = pos.data_ptr<float>();
-  double p[3];
-  for (vtkIdType i = 0; i < count; ++i) {
-    points->GetPoint(i, p);
-    for (int c = 0; c < 3; ++c) out[3 * i + c] = static_cast<float>(p[c]);
-  }
-  return pos;
 }
 
 // Cells of a mesh over the points of `data` (same point ids), or null for a bare cloud.
@@ -187,6 +169,11 @@ PointSet from_shapenet_car(const std::string& path) {
 // beads with the bonds as lines.
 PointSet from_md_trajectory(const std::string& path) {
   const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  const std::string name = std::filesystem::path(path).filename().string();
+  if (name != "ptype.h5" && name != "bond.h5" && name != "position.h5")
+    throw FormatError(path +
+                      ": neither an Erwin export (no erwin_export_version attribute) nor a file "
+                      "of an MD trajectory (ptype.h5, bond.h5, position.h5)");
   const datasets::MdTrajectory md = datasets::load_md_trajectory(folder.string());
   const torch::Tensor bonds = md.bonds.contiguous();
   const int64_t* ends = bonds.data_ptr<int64_t>();
@@ -202,6 +189,66 @@ PointSet from_md_trajectory(const std::string& path) {
   set.surface->SetLines(lines);
   set.name =
       "MD polymer " + folder_name(folder) + ", frame 1 of " + std::to_string(md.positions.size(0));
+  return set;
+}
+
+// A model result's export (judged by content): its first frame's points and mesh.
+PointSet from_result_export(const std::string& path, const InferenceResult& result) {
+  const torch::Tensor triangles = result.triangles();
+  PointSet set{"", result.positions()[0],
+               triangles.defined() ? triangles_of(triangles[0]) : nullptr};
+  set.name = std::filesystem::path(path).filename().string() + ", frame 1 of " +
+             std::to_string(result.frame_count());
+  return set;
+}
+
+// HDF5: an export of a model result, or a file of an MD trajectory.
+PointSet from_hdf5(const std::string& path) {
+  if (const std::optional<InferenceResult> result = read_result_file(path))
+    return from_result_export(path, *result);
+  return from_md_trajectory(path);
+}
+
+// The (timestep, file) entries of a .pvd, files resolved beside it.
+std::vector<SeriesFrame> pvd_entries(const std::string& path) {
+  QFile file(QString::fromStdString(path));
+  if (!file.open(QIODevice::ReadOnly)) throw FormatError(path + ": cannot read the file");
+  const std::filesystem::path folder = std::filesystem::path(path).parent_path();
+  QXmlStreamReader xml(&file);
+  std::vector<SeriesFrame> frames;
+  bool collection = false;
+  while (!xml.atEnd()) {
+    if (xml.readNext() != QXmlStreamReader::StartElement) continue;
+    collection = collection || xml.name() == QLatin1String("Collection");
+    if (xml.name() != QLatin1String("DataSet")) continue;
+    const std::string name = xml.attributes().value("file").toString().toStdString();
+    if (name.empty())
+      throw FormatError(path + ": line " + std::to_string(xml.lineNumber()) +
+                        ": a DataSet without a file");
+    bool timed = false;
+    const double time = xml.attributes().value("timestep").toDouble(&timed);
+    frames.push_back({timed ? time : double(frames.size()), (folder / name).string(), nullptr});
+  }
+  if (xml.hasError())
+    throw FormatError(path + ": not a ParaView collection: line " +
+                      std::to_string(xml.lineNumber()) + ": " + xml.errorString().toStdString());
+  if (!collection || frames.empty())
+    throw FormatError(path + ": a ParaView collection (.pvd) without frames");
+  return frames;
+}
+
+// A ParaView series: its frames as clouds (each with its own tree, chosen in the tree panel);
+// a single frame keeps its mesh.
+PointSet from_paraview_series(const std::string& path) {
+  const std::vector<SeriesFrame> frames = read_paraview_series(path);
+  if (frames.size() == 1) return from_vtk(frames[0].data, frames[0].file);
+  std::vector<torch::Tensor> positions, clouds;
+  for (size_t t = 0; t < frames.size(); ++t) {
+    positions.push_back(positions_of(vtkPointSet::SafeDownCast(frames[t].data), frames[t].file));
+    clouds.push_back(torch::full({positions.back().size(0)}, int64_t(t), torch::kInt64));
+  }
+  PointSet set{"", torch::cat(positions), nullptr};
+  set.file_batch_idx = torch::cat(clouds);
   return set;
 }
 
@@ -222,7 +269,9 @@ const std::map<std::string, Loader>& loaders() {
       {".npy", from_point_file},
       {".npz", from_npz},
       {".th", from_shapenet_car},
-      {".h5", from_md_trajectory},
+      {".h5", from_hdf5},
+      {".hdf5", from_hdf5},
+      {".pvd", from_paraview_series},
       {".xyz", from_point_file},
       {".csv", from_point_file},
       {".txt", from_point_file},
@@ -246,6 +295,46 @@ PointSet load_point_set(const std::string& path) {
   if (!set.file_batch_idx.defined()) return set;
   set.file_pos = set.pos;
   return select_cloud(set, 0);
+}
+
+std::string extension_of(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return ext;
+}
+
+torch::Tensor positions_of(vtkPointSet* data, const std::string& path) {
+  vtkPoints* points = data ? data->GetPoints() : nullptr;
+  const vtkIdType count = points ? points->GetNumberOfPoints() : 0;
+  if (count == 0) throw FormatError(path + ": the file holds no points");
+  torch::Tensor pos = torch::empty({count, 3}, torch::kFloat32);
+  float* out = pos.data_ptr<float>();
+  double p[3];
+  for (vtkIdType i = 0; i < count; ++i) {
+    points->GetPoint(i, p);
+    for (int c = 0; c < 3; ++c) out[3 * i + c] = static_cast<float>(p[c]);
+  }
+  return pos;
+}
+
+std::vector<SeriesFrame> read_paraview_series(const std::string& path) {
+  if (!std::filesystem::is_regular_file(path)) throw FormatError(path + ": no such file");
+  std::vector<SeriesFrame> frames = pvd_entries(path);
+  for (size_t t = 0; t < frames.size(); ++t) {
+    const std::string& file = frames[t].file;
+    if (!std::filesystem::is_regular_file(file))
+      throw FormatError(path + ": frame " + std::to_string(t) + ": " + file + " is missing");
+    try {
+      frames[t].data = read_with<vtkXMLGenericDataObjectReader>(file);
+    } catch (const FormatError& error) {
+      throw FormatError(path + ": frame " + std::to_string(t) + ": " + error.what());
+    }
+    if (!vtkPointSet::SafeDownCast(frames[t].data))
+      throw FormatError(path + ": frame " + std::to_string(t) + ": " + file +
+                        " holds no point set (unstructured grid or polydata)");
+  }
+  return frames;
 }
 
 std::vector<std::string> supported_patterns() {

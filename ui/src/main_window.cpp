@@ -103,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent)
 
   connect(loader_, &SceneLoader::loaded, this, &MainWindow::on_loaded);
   connect(loader_, &SceneLoader::failed, this, &MainWindow::on_failed);
+  connect(loader_, &SceneLoader::result_loaded, this, &MainWindow::on_result_loaded);
   connect(hull_builder_, &HullBuilder::finished, this, [this](BallHullsPtr hulls) {
     scene_.set_hulls(*hulls);
     statusBar()->clearMessage();
@@ -382,6 +383,14 @@ void MainWindow::on_failed(const QString& source, const QString& message) {
       "Erwin Studio - cannot open file",
       QString("Could not open %1.\n\n%2\n\nThe current scene is kept.").arg(source, message));
   Q_EMIT load_failed(message);
+}
+
+void MainWindow::on_result_loaded(const QString& source, InferenceResultPtr result) {
+  player_->show_result(std::move(result), source);
+  source_ = source;
+  setWindowTitle(QString("Erwin Studio - %1").arg(QFileInfo(source).fileName()));
+  add_recent(QFileInfo(source).absoluteFilePath());
+  Q_EMIT scene_ready();
 }
 
 void MainWindow::apply_level(int level) {

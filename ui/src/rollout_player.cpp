@@ -52,6 +52,12 @@ QVector<QPointF> curve(const torch::Tensor& values) {
   return points;
 }
 
+// "simulation 3" or "car 1" and `separator`; nothing where the result does not say (read from
+// a .pvd export, result_import.h).
+QString item_text(const char* what, int64_t index, const QString& separator) {
+  return index < 0 ? QString() : QString("%1 %2%3").arg(what).arg(index).arg(separator);
+}
+
 QDoubleSpinBox* range_box() {
   auto* box = new QDoubleSpinBox;
   box->setRange(-1e9, 1e9);
@@ -258,17 +264,22 @@ void RolloutPlayer::open_checkpoint(const QString& path, const QString& data_roo
 }
 
 void RolloutPlayer::on_inspected(const CheckpointInfo& info) {
-  kind_ = info.kind;
+  apply_kind(info.kind);
   const bool eagle = kind_ == TaskKind::Eagle;
   model_info_->setText(QString("%1: %2, step %3")
                            .arg(eagle ? "EAGLE" : "ShapeNet-Car", info.run_name)
                            .arg(info.step));
-  item_label_->setText(eagle ? "simulation" : "car");
-  start_->setEnabled(eagle);
-  steps_->setEnabled(eagle);
   if (data_root_->text().isEmpty()) data_root_->setText(info.data_root);
   show_message({});
   Q_EMIT inspected(info);
+}
+
+void RolloutPlayer::apply_kind(TaskKind kind) {
+  kind_ = kind;
+  const bool eagle = kind_ == TaskKind::Eagle;
+  item_label_->setText(eagle ? "simulation" : "car");
+  start_->setEnabled(eagle);
+  steps_->setEnabled(eagle);
 }
 
 void RolloutPlayer::set_selection(const QString& split, int item, int start, int steps) {
@@ -316,7 +327,7 @@ void RolloutPlayer::set_busy(bool busy) {
 
 void RolloutPlayer::on_result(InferenceResultPtr result) {
   result_ = std::move(result);
-  kind_ = result_->eagle ? TaskKind::Eagle : TaskKind::ShapenetCar;
+  apply_kind(result_->eagle ? TaskKind::Eagle : TaskKind::ShapenetCar);
   scene_.set_result(result_);
   {
     const QSignalBlocker blocker(field_);
@@ -334,16 +345,15 @@ void RolloutPlayer::on_result(InferenceResultPtr result) {
   if (result_->eagle) {
     plot_->set_points(velocity_series_, curve(result_->eagle->rmse_velocity));
     plot_->set_points(pressure_series_, curve(result_->eagle->rmse_pressure));
-    summary_->setText(QString("simulation %1, frames %2-%3\nfinal RMSE: velocity %4, pressure %5")
-                          .arg(result_->eagle->simulation)
+    summary_->setText(item_text("simulation", result_->eagle->simulation, ", ") +
+                      QString("frames %1-%2\nfinal RMSE: velocity %3, pressure %4")
                           .arg(result_->eagle->start)
                           .arg(result_->eagle->start + result_->frame_count() - 1)
                           .arg(result_->eagle->rmse_velocity[-1].item<double>(), 0, 'g', 4)
                           .arg(result_->eagle->rmse_pressure[-1].item<double>(), 0, 'g', 4));
   } else {
-    summary_->setText(QString("car %1: pressure MSE %2")
-                          .arg(result_->shapenet->car)
-                          .arg(result_->shapenet->mse, 0, 'g', 5));
+    summary_->setText(item_text("car", result_->shapenet->car, ": ") +
+                      QString("pressure MSE %1").arg(result_->shapenet->mse, 0, 'g', 5));
   }
   plot_->setVisible(result_->eagle.has_value());
   apply_field();
@@ -356,6 +366,22 @@ void RolloutPlayer::on_result(InferenceResultPtr result) {
   set_frame(0);
   redraw();
   Q_EMIT result_ready();
+}
+
+void RolloutPlayer::show_result(InferenceResultPtr result, const QString& source) {
+  // The fields describe the opened result where it says (a .pvd has no simulation, car or
+  // checkpoint), so that Compute can redo it; on_result sets the task's fields.
+  const int64_t item = result->eagle ? result->eagle->simulation : result->shapenet->car;
+  if (item >= 0) item_->setValue(static_cast<int>(item));
+  if (result->eagle) {
+    start_->setValue(static_cast<int>(result->eagle->start));
+    steps_->setValue(static_cast<int>(result->frame_count() - 1));
+  }
+  const QString checkpoint = QString::fromStdString(result->eagle ? result->eagle->checkpoint
+                                                                  : result->shapenet->checkpoint);
+  if (QFileInfo(checkpoint).isFile()) open_checkpoint(checkpoint, data_root_->text());
+  on_result(std::move(result));
+  show_message("opened " + source);
 }
 
 int RolloutPlayer::frame() const { return result_ ? static_cast<int>(scene_.frame()) : 0; }
@@ -389,9 +415,8 @@ void RolloutPlayer::update_caption() {
                            .arg(r.rmse_velocity[t].item<double>(), 0, 'g', 3)
                            .arg(r.rmse_pressure[t].item<double>(), 0, 'g', 3));
   } else {
-    scene_.set_caption(QString("car %1\npressure MSE %2")
-                           .arg(result_->shapenet->car)
-                           .arg(result_->shapenet->mse, 0, 'g', 4));
+    scene_.set_caption(item_text("car", result_->shapenet->car, "\n") +
+                       QString("pressure MSE %1").arg(result_->shapenet->mse, 0, 'g', 4));
   }
 }
 

@@ -1,9 +1,11 @@
 #include "erwin/ui/scene_loader.h"
 
 #include <exception>
+#include <optional>
 
 #include "erwin/ui/data_loader.h"
 #include "erwin/ui/demo_scene.h"
+#include "erwin/ui/result_import.h"
 
 namespace erwin::ui {
 namespace {
@@ -14,12 +16,21 @@ PointSet read_source(const QString& source) {
   return load_point_set(source.toStdString());
 }
 
+bool is_demo(const QString& source) { return source == kDemoKnot || source == kDemoMesh2d; }
+
 }  // namespace
 
 void SceneWorker::load(quint64 job, QString source, double angle_degrees) {
   if (!jobs_->is_current(job)) return;
   Q_EMIT progress(job, QStringLiteral("reading %1").arg(source), 10);
   try {
+    std::optional<InferenceResult> result =
+        is_demo(source) ? std::nullopt : read_result_file(source.toStdString());
+    if (result) {
+      if (jobs_->is_current(job))
+        Q_EMIT result_read(job, std::make_shared<const InferenceResult>(std::move(*result)));
+      return;
+    }
     auto points = std::make_shared<const PointSet>(read_source(source));
     build_tree(job, points, angle_degrees);
   } catch (const std::exception& error) {
@@ -48,6 +59,7 @@ SceneLoader::SceneLoader(QObject* parent)
     : QObject(parent), jobs_(new JobThread("scene loader", this)) {
   qRegisterMetaType<PointSetPtr>();
   qRegisterMetaType<SceneTreePtr>();
+  qRegisterMetaType<InferenceResultPtr>();
   auto* worker = new SceneWorker(jobs_);
   jobs_->adopt(worker);
   connect(jobs_, &JobThread::busy_changed, this, &SceneLoader::busy_changed);
@@ -61,6 +73,9 @@ SceneLoader::SceneLoader(QObject* parent)
             if (!jobs_->take_result(job)) return;
             Q_EMIT loaded(source_, std::move(points), std::move(tree));
           });
+  connect(worker, &SceneWorker::result_read, this, [this](quint64 job, InferenceResultPtr result) {
+    if (jobs_->take_result(job)) Q_EMIT result_loaded(source_, std::move(result));
+  });
   connect(worker, &SceneWorker::failed, this, [this](quint64 job, QString message) {
     if (!jobs_->take_result(job)) return;
     Q_EMIT failed(source_, message);

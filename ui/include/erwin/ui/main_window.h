@@ -40,8 +40,10 @@ class MainWindow : public QMainWindow {
   // How long after the last level change the full frame replaces the preview of a large cloud.
   static constexpr int kFullFrameDelayMs = 120;
 
-  // A file path, kDemoKnot or kDemoMesh2d; loads in the background. On failure the current
-  // scene stays and an error dialog opens (or only load_failed, see set_error_dialogs).
+  // A file path, kDemoKnot or kDemoMesh2d; loads in the background. A file holding a model result
+  // (an .h5 export or a .pvd series of one, result_import.h) plays in the rollout player. On
+  // failure the current scene stays and an error dialog opens (or only load_failed, see
+  // set_error_dialogs).
   void open(const QString& source);
   void set_error_dialogs(bool enabled) { error_dialogs_ = enabled; }
 
@@ -69,7 +71,7 @@ class MainWindow : public QMainWindow {
   QString current_source() const { return source_; }
 
  Q_SIGNALS:
-  void scene_ready();
+  void scene_ready();  // what open() read is on screen (tree views or rollout player)
   void load_failed(QString message);
   void receptive_field_shown(int64_t node);
   void hulls_shown(int64_t level);
@@ -84,6 +86,7 @@ class MainWindow : public QMainWindow {
   void show_busy();
   void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
   void on_failed(const QString& source, const QString& message);
+  void on_result_loaded(const QString& source, InferenceResultPtr result);
   void apply_level(int level);
   void request_hulls();
   void apply_view();

@@ -41,6 +41,8 @@ class RolloutPlayer : public QWidget {
   // EAGLE: simulation `item` of `split`, frames start..start+steps; ShapeNet-Car: car `item`.
   void set_selection(const QString& split, int item, int start = 0, int steps = 20);
   void compute();  // from the fields; result_ready or failed follows
+  // Shows a result read from a file (result_import.h) as if computed; result_ready follows.
+  void show_result(InferenceResultPtr result, const QString& source);
   void cancel();
   bool busy() const;
 
@@ -81,6 +83,7 @@ class RolloutPlayer : public QWidget {
   QWidget* build_export_group();
   void connect_runner();
   void on_inspected(const CheckpointInfo& info);
+  void apply_kind(TaskKind kind);  // the fields of that task
   void on_result(InferenceResultPtr result);
   void apply_field();
   void apply_range();

@@ -1,10 +1,13 @@
 #pragma once
 // Loading data and building its tree off the GUI thread: a worker QObject lives in a JobThread
 // and reports through queued signals; stale results (after cancel or a newer job) are dropped.
+// A file holding a model result (an export, result_import.h) is read as that result instead, for
+// the rollout player.
 #include <QObject>
 #include <QString>
 #include <memory>
 
+#include "erwin/ui/inference_runner.h"
 #include "erwin/ui/job_thread.h"
 #include "erwin/ui/point_set.h"
 #include "erwin/ui/scene_tree.h"
@@ -31,6 +34,7 @@ class SceneWorker : public QObject {
  Q_SIGNALS:
   void progress(quint64 job, QString stage, int percent);
   void finished(quint64 job, erwin::ui::PointSetPtr points, erwin::ui::SceneTreePtr tree);
+  void result_read(quint64 job, erwin::ui::InferenceResultPtr result);
   void failed(quint64 job, QString message);
 
  private:
@@ -54,6 +58,8 @@ class SceneLoader : public QObject {
  Q_SIGNALS:
   void progress(QString stage, int percent);
   void loaded(QString source, erwin::ui::PointSetPtr points, erwin::ui::SceneTreePtr tree);
+  // `source` holds a model result (an .h5 export, or a .pvd series of one), not points.
+  void result_loaded(QString source, erwin::ui::InferenceResultPtr result);
   void failed(QString source, QString message);
   void busy_changed(bool busy);
 
