@@ -97,7 +97,7 @@ class CliTest : public QObject {
   void help_for_every_command() {
     const Run top = run_erwin({"--help"});
     REQUIRE_SUCCESS(top);
-    for (const char* command : {"info", "tree", "forward", "bench", "demo"}) {
+    for (const char* command : {"info", "tree", "forward", "export", "bench", "demo"}) {
       QVERIFY2(top.out.contains(command), qPrintable(top.out));
       const Run run = run_erwin({command, "--help"});
       REQUIRE_SUCCESS(run);
@@ -249,6 +249,135 @@ class CliTest : public QObject {
     QCOMPARE(bad_pvd.exit_code, 2);
     REQUIRE_FAILURE_NAMING(run_erwin({"predict", "--checkpoint", q(checkpoint), "--data", q(data)}),
                            "expected shapenet_car");
+  }
+
+  // export and forward take every kind of weights file: published training checkpoints, fixture
+  // .npz files, run configurations as --config, and the configuration the checkpoint records.
+  void export_and_forward_take_every_checkpoint() {
+    REQUIRE_VENV_PYTHON();
+    const std::string eagle = reference_file("task_eagle.training_checkpoint.pt");
+    const std::string shapenet = reference_file("task_shapenet.training_checkpoint.pt");
+    ERWIN_REQUIRE_FIXTURE(eagle);
+    const std::string eagle_pt = path("eagle_export.pt"), unet_pt = path("unet_export.pt");
+    const Run exported = run_erwin({"export", "--weights", q(eagle), "--output", q(eagle_pt)});
+    REQUIRE_SUCCESS(exported);
+    QVERIFY2(exported.out.contains("208 tensors"), qPrintable(exported.out));
+    REQUIRE_SUCCESS(run_erwin(
+        {"export", "--weights", q(reference_file("erwin_3d_unet.npz")), "--output", q(unet_pt)}));
+    // The published state_dicts: same names, order, dtypes and values.
+    const Run same = erwin::test::run_python(
+        "import collections, sys, torch\n"
+        "for ours, ref in [(sys.argv[1], sys.argv[2]), (sys.argv[3], sys.argv[4])]:\n"
+        "    a, b = torch.load(ours), torch.load(ref)\n"
+        "    b = b.get('model_state_dict', b)\n"
+        "    assert type(a) is collections.OrderedDict and list(a) == list(b), ours\n"
+        "    assert all(a[k].dtype == b[k].dtype and torch.equal(a[k], b[k]) for k in b), ours\n"
+        "print('same')\n",
+        {q(eagle_pt), q(eagle), q(unet_pt), q(reference_file("erwin_3d_unet.state_dict.pt"))});
+    REQUIRE_SUCCESS(same);
+
+    // The ShapeNet-Car checkpoint's backbone on random points: configured by the checkpoint
+    // itself, or by a run configuration with its exported weights.
+    torch::manual_seed(0);
+    erwin::save_npz(path("points.npz"), {{"node_features", torch::randn({64, 16})},
+                                         {"node_positions", torch::rand({64, 3})},
+                                         {"batch_idx", torch::zeros({64}, torch::kInt64)}});
+    const std::string shapenet_pt = path("shapenet_export.pt");
+    REQUIRE_SUCCESS(run_erwin({"export", "--weights", q(shapenet), "--output", q(shapenet_pt)}));
+    nlohmann::json run_config = nlohmann::json::parse(
+        std::ifstream(erwin::test::source_dir() + "/resources/configs/shapenet_car_smoke.json"));
+    run_config["model"] = {{"c_in", 16},
+                           {"c_hidden", {16, 16}},
+                           {"ball_sizes", {32, 32}},
+                           {"enc_num_heads", {2, 2}},
+                           {"enc_depths", {2, 2}},
+                           {"dec_num_heads", {2}},
+                           {"dec_depths", {2}},
+                           {"strides", {1}},
+                           {"rotate", 45},
+                           {"mlp_ratio", 4},
+                           {"dimensionality", 3},
+                           {"mp_steps", 3}};
+    write_text(path("shapenet_run.json"), run_config.dump());
+    const QStringList common{"--input", q(path("points.npz")), "--radius", "0.3"};
+    REQUIRE_SUCCESS(run_erwin(QStringList{"forward", "--weights", q(shapenet), "--output",
+                                          q(path("from_checkpoint.npy"))} +
+                              common));
+    REQUIRE_SUCCESS(run_erwin(QStringList{"forward", "--weights", q(shapenet_pt), "--config",
+                                          q(path("shapenet_run.json")), "--output",
+                                          q(path("from_export.npy"))} +
+                              common));
+    const torch::Tensor a = erwin::load_npy(path("from_checkpoint.npy"));
+    QCOMPARE(a.sizes().vec(), (std::vector<int64_t>{64, 16}));
+    QVERIFY(torch::equal(a, erwin::load_npy(path("from_export.npy"))));
+    REQUIRE_FAILURE_NAMING(
+        run_erwin(QStringList{"forward", "--weights", q(unet_pt), "--output", q(path("x.npy"))} +
+                  common),
+        "--config");
+  }
+
+  // The published save_checkpoint's EagleModel / ShapenetCarModel checkpoints: rollout, predict,
+  // and training resumed from their optimizer state.
+  void published_checkpoints_roll_out_predict_and_resume() {
+    if (!run_erwin({"--help"}).out.contains("rollout")) QSKIP("erwin built without datasets/");
+    REQUIRE_VENV_PYTHON();
+    const std::string eagle = reference_file("task_eagle.training_checkpoint.pt");
+    const std::string data = reference_file("eagle_task");
+    ERWIN_REQUIRE_FIXTURE(eagle);
+    const Run rollout = run_erwin({"rollout", "--checkpoint", q(eagle), "--data", q(data),
+                                   "--split", "test", "--steps", "2"});
+    REQUIRE_SUCCESS(rollout);
+    QVERIFY2(rollout.out.contains("150 nodes, 2 steps"), qPrintable(rollout.out));
+
+    const std::string cars = path("cars");
+    REQUIRE_SUCCESS(run_erwin({"generate", "--dataset", "shapenet", "--output", q(cars)}));
+    const Run predict = run_erwin({"predict", "--checkpoint",
+                                   q(reference_file("task_shapenet.training_checkpoint.pt")),
+                                   "--data", q(cars), "--split", "test"});
+    REQUIRE_SUCCESS(predict);
+    QVERIFY2(predict.out.contains("pressure MSE"), qPrintable(predict.out));
+
+    // Resume: the run's model is the checkpoint's; training goes on from step 4 of 8.
+    nlohmann::json config = nlohmann::json::parse(
+        std::ifstream(erwin::test::source_dir() + "/resources/configs/eagle_smoke.json"));
+    config["model"] = {{"c_in", 8},
+                       {"c_hidden", {8, 16, 32}},
+                       {"ball_sizes", {16, 16, 16}},
+                       {"enc_num_heads", {1, 2, 4}},
+                       {"enc_depths", {2, 2, 2}},
+                       {"dec_num_heads", {2, 2}},
+                       {"dec_depths", {2, 2}},
+                       {"strides", {2, 2}},
+                       {"rotate", 45},
+                       {"mlp_ratio", 4},
+                       {"dimensionality", 2},
+                       {"mp_steps", 3}};
+    config["data"].update({{"window", 3}, {"eval_start", 0}});
+    config["optimizer"]["lr"] = 8e-4;
+    config["schedule"] = {{"warmup_steps", 2}, {"min_lr", 1e-7}};
+    config["training"].update({{"steps", 8}, {"val_interval", 0}, {"checkpoint_interval", 0}});
+    write_text(path("eagle_run.json"), config.dump());
+    const std::string resumed = path("resumed/eagle.pt");
+    const Run train = run_erwin({"train", "--config", q(path("eagle_run.json")), "--data", q(data),
+                                 "--checkpoint", q(resumed), "--resume", q(eagle)});
+    REQUIRE_SUCCESS(train);
+    QVERIFY2(train.out.contains("steps 4..8"), qPrintable(train.out));
+    const Run check = erwin::test::run_python(
+        "import sys, torch\n"
+        "ck, ref = torch.load(sys.argv[1]), torch.load(sys.argv[2])\n"
+        "steps = {float(s['step']) for s in ck['optimizer_state_dict']['state'].values()}\n"
+        "print(ck['global_step'], sorted(steps), ck['scheduler_state_dict']['last_epoch'],\n"
+        "      list(ck['model_state_dict']) == list(ref['model_state_dict']))\n",
+        {q(resumed), q(eagle)});
+    REQUIRE_SUCCESS(check);
+    QVERIFY2(check.out.contains("8 [8.0] 8 True"), qPrintable(check.out));
+
+    config["model"]["c_in"] = 16;  // another model: refused, naming the checkpoint
+    write_text(path("other_run.json"), config.dump());
+    REQUIRE_FAILURE_NAMING(
+        run_erwin({"train", "--config", q(path("other_run.json")), "--data", q(data),
+                   "--checkpoint", q(path("other.pt")), "--resume", q(eagle)}),
+        "model configuration");
   }
 
   void bad_arguments_exit_with_usage_error() {
