@@ -238,6 +238,18 @@ TrainingState published_state(const PickledDict& checkpoint, const CheckpointCon
   return state;
 }
 
+// The run configuration, schedule, seed, elapsed time and metrics history that this project's
+// checkpoints hold as plain values (the `erwin` entry; the earlier archives' attributes).
+TrainingState run_state(const PickledDict& fields, const std::string& what) {
+  TrainingState state;
+  state.run_config = RunConfig::from_json(required_text(fields, "run_config", what));
+  state.schedule = WarmupCosineSchedule::from_json(required_text(fields, "schedule", what));
+  state.seed = static_cast<uint64_t>(pickled_int(required_item(fields, "seed", what), what));
+  state.elapsed_seconds = pickled_number(required_item(fields, "elapsed_seconds", what), what);
+  state.history = MetricsHistory::from_json(required_text(fields, "metrics", what));
+  return state;
+}
+
 TrainingState erwin_state(const PickledDict& erwin, const PickledDict& checkpoint,
                           const std::string& path) {
   const std::string what = path + ": erwin";
@@ -245,13 +257,8 @@ TrainingState erwin_state(const PickledDict& erwin, const PickledDict& checkpoin
       pickled_int(required_item(erwin, "version", what), what + ".version") != kVersion)
     throw FormatError(what + ": not an erwin training checkpoint of version " +
                       std::to_string(kVersion));
-  TrainingState state;
-  state.run_config = RunConfig::from_json(required_text(erwin, "run_config", what));
-  state.schedule = WarmupCosineSchedule::from_json(required_text(erwin, "schedule", what));
+  TrainingState state = run_state(erwin, what);
   state.step = pickled_int(required_item(checkpoint, "global_step", path), path + ": global_step");
-  state.seed = static_cast<uint64_t>(pickled_int(required_item(erwin, "seed", what), what));
-  state.elapsed_seconds = pickled_number(required_item(erwin, "elapsed_seconds", what), what);
-  state.history = MetricsHistory::from_json(required_text(erwin, "metrics", what));
   return state;
 }
 
@@ -300,13 +307,8 @@ CheckpointContents read_legacy_archive(const std::string& path) {
       pickled_int(required_item(archive, "version", path), path + ": version") != kLegacyVersion)
     throw FormatError(path + ": a TorchScript archive, not an erwin training checkpoint");
   CheckpointContents contents;
-  TrainingState& state = contents.state;
-  state.run_config = RunConfig::from_json(required_text(archive, "run_config", path));
-  state.schedule = WarmupCosineSchedule::from_json(required_text(archive, "schedule", path));
-  state.step = pickled_int(required_item(archive, "step", path), path + ": step");
-  state.seed = static_cast<uint64_t>(pickled_int(required_item(archive, "seed", path), path));
-  state.elapsed_seconds = pickled_number(required_item(archive, "elapsed_seconds", path), path);
-  state.history = MetricsHistory::from_json(required_text(archive, "metrics", path));
+  contents.state = run_state(archive, path);
+  contents.state.step = pickled_int(required_item(archive, "step", path), path + ": step");
   contents.weights = read_weights_in_order(path);
   contents.moments =
       legacy_moments(required_item(archive, "optimizer", path), path + ": optimizer");
