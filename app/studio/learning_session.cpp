@@ -8,6 +8,7 @@
 
 #include "erwin/ui/main_window.h"
 #include "erwin/ui/rollout_player.h"
+#include "erwin/ui/run_comparison.h"
 #include "erwin/ui/training_panel.h"
 #include "erwin/ui/training_run.h"
 
@@ -33,6 +34,10 @@ void add_learning_options(QCommandLineParser& parser) {
       {"train", "Start training this run configuration (JSON).", "config"},
       {"rollout", "Open the rollout player on this training checkpoint and compute.", "checkpoint"},
       {"data", "Data root for --train and --rollout.", "dir"},
+      {"runs",
+       "Compare these run folders (comma-separated; what erwin train or the Training dock "
+       "wrote: metrics.jsonl, run.json) in the Training dock.",
+       "dirs"},
       {"split", "Split of the rollout (default test).", "split"},
       {"item", "EAGLE simulation or ShapeNet-Car car of the rollout (default 0).", "index"},
       {"start", "First frame of the EAGLE rollout (default 0).", "frame"},
@@ -52,6 +57,7 @@ LearningOptions read_learning_options(const QCommandLineParser& parser) {
   o.train_config = parser.value("train");
   o.rollout = parser.value("rollout");
   o.data = parser.value("data");
+  if (parser.isSet("runs")) o.runs = parser.value("runs").split(',', Qt::SkipEmptyParts);
   if (parser.isSet("split")) o.split = parser.value("split");
   o.item = integer(parser, "item", o.item);
   o.start = integer(parser, "start", o.start);
@@ -77,6 +83,19 @@ void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions
                             std::function<void()> ready,
                             std::function<void(const QString&)> failed) {
   using namespace erwin::ui;
+  // A bad option is reported once the event loop runs (QApplication::exit needs it), and
+  // nothing else starts.
+  const auto fail_at_start = [&window, failed](const QString& message) {
+    QTimer::singleShot(0, &window, [failed, message] { failed(message); });
+  };
+  TrainingPanel* panel = window.training_panel();
+  if (!options.train_config.isEmpty() && !panel->select_config(options.train_config))
+    return fail_at_start("--train: not one of the listed configurations: " + options.train_config);
+  for (const QString& folder : options.runs) {
+    const QString error = panel->comparison()->add_run(folder);
+    if (!error.isEmpty()) return fail_at_start("--runs: " + error);
+  }
+
   // Both the rollout (when asked for) and the wait must be over.
   auto pending = std::make_shared<int>(1 + (options.rollout.isEmpty() ? 0 : 1));
   auto one_done = [pending, ready] {
@@ -84,12 +103,11 @@ void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions
   };
   QTimer::singleShot(static_cast<int>(options.wait_seconds * 1000), &window, one_done);
 
+  if (!options.runs.isEmpty()) {
+    panel->show_comparison();
+    raise_dock(window, "trainingDock");
+  }
   if (!options.train_config.isEmpty()) {
-    TrainingPanel* panel = window.training_panel();
-    if (!panel->select_config(options.train_config)) {
-      failed("--train: not one of the listed configurations: " + options.train_config);
-      return;
-    }
     if (!options.data.isEmpty()) panel->set_data_root(options.data);
     QObject::connect(panel->run(), &TrainingRun::error, &window, failed);
     panel->start();

@@ -4,6 +4,7 @@
 // --screenshot). E.g.
 //   erwin-studio --rollout run.ckpt --data data/eagle_small --steps 30 --frame 20 --window \
 //                --screenshot rollout.png
+//   erwin-studio --runs runs/a,runs/b --window --screenshot runs.png
 #include <QCommandLineParser>
 #include <QSize>
 #include <QString>
@@ -17,6 +18,7 @@ struct LearningOptions {
   QString train_config;  // --train: a run configuration to start
   QString rollout;       // --rollout: a training checkpoint for the player
   QString data;          // --data: the data root of both
+  QStringList runs;      // --runs: run folders for the Training dock's run comparison
   QString split = "test";
   int item = 0, start = 0, steps = 20, frame = 0, field = 0;
   double wait_seconds = 0;  // --wait: time to let training run before the callback
@@ -25,7 +27,7 @@ struct LearningOptions {
   QSize frames_size{1280, 720};
   bool whole_window = false;
 
-  bool any() const { return !train_config.isEmpty() || !rollout.isEmpty(); }
+  bool any() const { return !train_config.isEmpty() || !rollout.isEmpty() || !runs.isEmpty(); }
 };
 
 void add_learning_options(QCommandLineParser& parser);

@@ -44,6 +44,11 @@ void CurvePlot::clear_points() {
   update();
 }
 
+void CurvePlot::clear_series() {
+  series_.clear();
+  update();
+}
+
 void CurvePlot::set_log_y(bool log_y) {
   log_y_ = log_y;
   update();
@@ -109,8 +114,13 @@ void CurvePlot::paintEvent(QPaintEvent*) {
                    Qt::AlignRight | Qt::AlignVCenter, y_label(bounds.bottom()));
   painter.drawText(QRectF(0, area.bottom() - line / 2.0, area.left() - 4, line),
                    Qt::AlignRight | Qt::AlignVCenter, y_label(bounds.top()));
-  painter.drawText(QRectF(0, area.center().y() - line / 2.0, area.left() - 4, line),
-                   Qt::AlignRight | Qt::AlignVCenter, y_title_ + (log_y_ ? " (log)" : ""));
+  // The y title runs up the left edge, between the range labels, so that any length fits.
+  painter.save();
+  painter.translate(line / 2.0 + 2, area.center().y());
+  painter.rotate(-90);
+  painter.drawText(QRectF(-area.height() / 2, -line / 2.0, area.height(), line), Qt::AlignCenter,
+                   y_title_ + (log_y_ ? " (log)" : ""));
+  painter.restore();
   const QRectF below(area.left(), area.bottom() + 2, area.width(), line);
   painter.drawText(below, Qt::AlignLeft, number(bounds.left()));
   painter.drawText(below, Qt::AlignRight, number(bounds.right()));

@@ -17,14 +17,19 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardPaths>
+#include <QTabWidget>
 #include <QVBoxLayout>
 #include <cmath>
 #include <exception>
+#include <utility>
 
 #include "erwin/datasets/generate.h"
+#include "erwin/training/run_preparation.h"
 #include "erwin/ui/background_task.h"
 #include "erwin/ui/curve_plot.h"
 #include "erwin/ui/resource_paths.h"
+#include "erwin/ui/run_comparison.h"
 #include "erwin/ui/training_run.h"
 
 namespace erwin::ui {
@@ -77,11 +82,21 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), run_(new Traini
 }
 
 void TrainingPanel::build_widgets() {
-  auto* layout = new QVBoxLayout(this);
+  auto* train = new QWidget;
+  auto* layout = new QVBoxLayout(train);
   layout->addWidget(build_data_group());
   layout->addWidget(build_run_group());
   layout->addWidget(build_progress_group(), 1);
   layout->addWidget(build_checkpoint_group());
+  comparison_ = new RunComparison;
+  comparison_->setObjectName("runComparison");
+  tabs_ = new QTabWidget;
+  tabs_->setObjectName("trainingTabs");
+  tabs_->addTab(train, "Train");
+  tabs_->addTab(comparison_, "Compare runs");
+  auto* outer = new QVBoxLayout(this);
+  outer->setContentsMargins(0, 0, 0, 0);
+  outer->addWidget(tabs_);
 }
 
 QWidget* TrainingPanel::build_data_group() {
@@ -142,8 +157,6 @@ QWidget* TrainingPanel::build_run_group() {
   form->addRow("checkpoints",
                row({checkpoint_dir_, browse_button(this, checkpoint_dir_, "Checkpoint folder")}));
   form->addRow(row({start_, pause_, stop_}));
-  // The schedule's warm-up must fit into the run.
-  connect(steps_, qOverload<int>(&QSpinBox::valueChanged), warmup_, &QSpinBox::setMaximum);
   connect(config_, qOverload<int>(&QComboBox::currentIndexChanged), this,
           [this] { apply_config_file(config_->currentData().toString()); });
   connect(start_, &QPushButton::clicked, this, &TrainingPanel::start);
@@ -204,12 +217,14 @@ void TrainingPanel::connect_run() {
   connect(run_, &TrainingRun::started, this, [this](qint64 first, qint64 total) {
     progress_->setRange(0, static_cast<int>(total));
     progress_->setValue(static_cast<int>(first));
-    show_message(QString("training from step %1").arg(first));
+    show_message(start_warnings_ + QString("training from step %1").arg(first));
   });
   connect(run_, &TrainingRun::progress, this, &TrainingPanel::show_progress);
   connect(run_, &TrainingRun::metrics, this, [this](qint64 step, double train, double val) {
     plot_->append(train_series_, step, train);
     plot_->append(val_series_, step, val);
+    // By the first record the run's folder holds its record: compare it with the others.
+    if (!run_folder_.isEmpty()) comparison_->add_run(std::exchange(run_folder_, QString()));
     Q_EMIT metrics_received(step);
   });
   connect(run_, &TrainingRun::checkpoint_saved, this, [this](const QString& path) {
@@ -264,7 +279,6 @@ void TrainingPanel::apply_config_file(const QString& path) {
   if (path.isEmpty()) return;
   try {
     const RunConfig config = RunConfig::from_json_file(path.toStdString());
-    warmup_->setMaximum(100000000);
     steps_->setValue(static_cast<int>(config.steps));
     batch_->setValue(static_cast<int>(config.batch_size));
     lr_->setValue(config.optimizer.lr);
@@ -282,6 +296,12 @@ void TrainingPanel::apply_config_file(const QString& path) {
 TaskKind TrainingPanel::kind() const { return static_cast<TaskKind>(kind_->currentData().toInt()); }
 
 RunConfig TrainingPanel::run_config() const {
+  RunConfig config = edited_config();
+  config.validate();
+  return config;
+}
+
+RunConfig TrainingPanel::edited_config() const {
   const QString file = config_->currentData().toString();
   if (file.isEmpty()) throw std::invalid_argument("no run configuration chosen");
   RunConfig config = RunConfig::from_json_file(file.toStdString());
@@ -296,23 +316,38 @@ RunConfig TrainingPanel::run_config() const {
                                : QDir(checkpoint_dir_->text())
                                      .filePath(QString::fromStdString(config.name) + ".ckpt")
                                      .toStdString();
-  config.validate();
   return config;
 }
 
 void TrainingPanel::start() {
   if (run_->running()) return;
   try {
-    const RunConfig config = run_config();
-    if (!config.checkpoint_path.empty()) QDir().mkpath(checkpoint_dir_->text());
+    RunConfig config = edited_config();
+    start_warnings_.clear();
+    for (const QString& warning : prepare(config))  // validates
+      start_warnings_ += warning + "<br>";
     plot_->clear_points();
     set_running(true);
-    show_message("loading the data and building the model...");
+    show_message(start_warnings_ + "loading the data and building the model...");
     run_->start(QString::fromStdString(config.to_json()));
   } catch (const std::exception& e) {
     show_message("<span style='color:#d04040'>cannot start:</span> " +
                  QString::fromStdString(e.what()).toHtmlEscaped());
   }
+}
+
+// The checks `erwin train` makes too (run_preparation.h); the fields show what they changed.
+QStringList TrainingPanel::prepare(RunConfig& config) {
+  const QString runs_root =
+      QStandardPaths::writableLocation(QStandardPaths::AppLocalDataLocation) + "/runs";
+  QStringList warnings;
+  for (const std::string& warning : prepare_run(config, runs_root.toStdString()))
+    warnings << "<span style='color:#b07000'>warning:</span> " +
+                    QString::fromStdString(warning).toHtmlEscaped();
+  warmup_->setValue(static_cast<int>(config.schedule.warmup_steps));
+  run_folder_ = absolute(run_folder_of(config.checkpoint_path));
+  if (QDir(run_folder_) != QDir(checkpoint_dir_->text())) set_checkpoint_dir(run_folder_);
+  return warnings;
 }
 
 void TrainingPanel::toggle_pause() { run_->paused() ? run_->resume() : run_->pause(); }
@@ -379,6 +414,8 @@ void TrainingPanel::set_checkpoint_dir(const QString& dir) {
 }
 
 QString TrainingPanel::checkpoint_dir() const { return checkpoint_dir_->text(); }
+
+void TrainingPanel::show_comparison() { tabs_->setCurrentWidget(comparison_); }
 
 void TrainingPanel::refresh_checkpoints() {
   const QString selected =

@@ -21,6 +21,8 @@ class CurvePlot : public QWidget {
   void append(int series, double x, double y);
   void set_points(int series, const QVector<QPointF>& points);
   void clear_points();
+  void clear_series();  // removes every series
+  int series_count() const { return series_.size(); }
   int point_count(int series) const { return series_.at(series).points.size(); }
 
   void set_log_y(bool log_y);

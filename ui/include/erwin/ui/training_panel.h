@@ -1,8 +1,12 @@
 #pragma once
-// The Training dock: data set kind and root (with a generator of small synthetic data), a run
-// configuration from resources/configs, device and the main hyper-parameters, Start / Pause /
-// Resume / Stop of a TrainingRun, live loss and validation curves with the current lr,
-// samples/s, ETA and progress, and the run's checkpoints ("Open in player").
+// The Training dock. Tab "Train": data set kind and root (with a generator of small synthetic
+// data), a run configuration from resources/configs, device and the main hyper-parameters,
+// Start / Pause / Resume / Stop of a TrainingRun, live loss and validation curves with the
+// current lr, samples/s, ETA and progress, and the run's checkpoints ("Open in player"). Start
+// makes the checks `erwin train` makes (erwin/training/run_preparation.h); the checkpoint folder
+// also receives the run's record (run_log.h), and without one the run gets a folder of its own
+// under the application's data folder. Tab "Compare runs": run folders side by side
+// (RunComparison), the running run among them once it has logged.
 #include <QStringList>
 #include <QWidget>
 
@@ -16,10 +20,12 @@ class QListWidget;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 
 namespace erwin::ui {
 
 class CurvePlot;
+class RunComparison;
 class TrainingRun;
 
 class TrainingPanel : public QWidget {
@@ -38,6 +44,8 @@ class TrainingPanel : public QWidget {
 
   TrainingRun* run() const { return run_; }
   CurvePlot* plot() const { return plot_; }
+  RunComparison* comparison() const { return comparison_; }
+  void show_comparison();                                  // raises the "Compare runs" tab
   int train_loss_series() const { return train_series_; }  // of plot(): one point per record
   QSpinBox* steps_box() const { return steps_; }
   QStringList listed_checkpoints() const;
@@ -65,7 +73,9 @@ class TrainingPanel : public QWidget {
   void fill_configs();
   void apply_config_file(const QString& path);
   TaskKind kind() const;
+  RunConfig edited_config() const;  // the chosen configuration with the fields, not validated
   void set_running(bool running);
+  QStringList prepare(RunConfig& config);
   void show_progress(qint64 step, qint64 total, double loss, double lr, double samples_per_second,
                      double eta_seconds);
   void show_message(const QString& text);
@@ -81,6 +91,10 @@ class TrainingPanel : public QWidget {
   CurvePlot* plot_;
   int step_series_ = 0, train_series_ = 0, val_series_ = 0;
   QListWidget* checkpoints_;
+  QTabWidget* tabs_;
+  RunComparison* comparison_;
+  QString run_folder_;      // of the run just started, until the comparison shows it
+  QString start_warnings_;  // of prepare(), shown while the run starts
   QStringList config_files_;
   QList<TaskKind> config_kinds_;
 };
