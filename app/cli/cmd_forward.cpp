@@ -10,7 +10,6 @@
 #include "commands.h"
 #include "erwin/checkpoint.h"
 #include "erwin/model.h"
-#include "erwin/training/run_config.h"
 #include "progress.h"
 
 namespace erwin::cli {
@@ -48,13 +47,17 @@ std::string batch_idx_path(const std::string& output) {
   return (has_suffix ? output.substr(0, output.size() - suffix.size()) : output) + "_batch_idx.npy";
 }
 
-// A run configuration (its "model" section) or the ErwinTransformer arguments as they are.
+// A run configuration (only its "model" section counts) or the ErwinTransformer arguments.
 ErwinConfig config_file(const std::string& path) {
   std::ifstream in(path);
   const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (json.is_object() && json.contains("model") && json.at("model").is_object())
-    return RunConfig::from_json_file(path).model;
-  return ErwinConfig::from_json_file(path);
+  if (!json.is_object() || !json.contains("model") || !json.at("model").is_object())
+    return ErwinConfig::from_json_file(path);
+  try {
+    return ErwinConfig::from_json(json.at("model").dump());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": model: " + e.what());
+  }
 }
 
 // --config, or the configuration the weights file records.
