@@ -3,6 +3,7 @@
 #include <stdexcept>
 
 #include "erwin/training/data_order.h"
+#include "erwin/training/optimization.h"
 #include "erwin/training/run_log.h"
 
 namespace erwin {
@@ -19,19 +20,6 @@ const RunConfig& validated(const RunConfig& config) {
   return config;
 }
 
-std::unique_ptr<torch::optim::AdamW> make_optimizer(torch::nn::Module& model,
-                                                    const OptimizerSettings& o) {
-  auto options = torch::optim::AdamWOptions(o.lr)
-                     .betas({o.beta1, o.beta2})
-                     .eps(o.eps)
-                     .weight_decay(o.weight_decay);
-  return std::make_unique<torch::optim::AdamW>(model.parameters(), options);
-}
-
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
-  for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
-}
-
 }  // namespace
 
 Trainer::Trainer(RunConfig config, std::unique_ptr<TrainingTask> task)
@@ -43,7 +31,7 @@ Trainer::Trainer(RunConfig config, std::unique_ptr<TrainingTask> task)
   if (!task_) throw std::invalid_argument("Trainer: task is null");
   if (task_->train_size() < 1) throw std::invalid_argument("Trainer: the training split is empty");
   task_->to(device_);
-  optimizer_ = make_optimizer(task_->model(), config_.optimizer);
+  optimizer_ = make_adamw(task_->model(), config_.optimizer);
 }
 
 void Trainer::resume_from(const std::string& checkpoint_path) {
@@ -69,15 +57,10 @@ double Trainer::train_step() {
   const auto start = Clock::now();
   const auto indices = batch_for_step(config_.seed, step_, task_->train_size(), config_.batch_size);
   last_lr_ = schedule_.lr_at(step_);
-  set_lr(*optimizer_, last_lr_);
-  task_->model().train();
-  optimizer_->zero_grad();
-  const torch::Tensor loss = task_->train_loss(indices, step_seed(config_.seed, step_));
-  loss.backward();
-  if (config_.optimizer.max_grad_norm > 0)
-    torch::nn::utils::clip_grad_norm_(task_->model().parameters(), config_.optimizer.max_grad_norm);
-  optimizer_->step();
-  const double value = loss.item<double>();
+  const double value =
+      optimisation_step(task_->model(), *optimizer_, last_lr_, config_.optimizer.max_grad_norm,
+                        [&] { return task_->train_loss(indices, step_seed(config_.seed, step_)); })
+          .item<double>();
   ++step_;
   const double seconds = seconds_since(start);
   elapsed_seconds_ += seconds;
