@@ -267,10 +267,11 @@ StateDict backbone_weights(const StateDict& weights) {
 }
 
 ErwinConfig erwin_config_from_pickled(const torch::IValue& config, const std::string& what) {
-  const auto all = nlohmann::json::parse(pickled_to_json(config, what));
+  const PickledDict all = pickled_dict(config, what);
   nlohmann::json arguments = nlohmann::json::object();
-  for (const char* key : kErwinArguments)
-    if (all.contains(key)) arguments[key] = all.at(key);
+  for (const char* key : kErwinArguments)  // only these: the rest may hold anything
+    if (auto value = pickled_item(all, key))
+      arguments[key] = nlohmann::json::parse(pickled_to_json(*value, what + "." + key));
   return config_from_json(arguments.dump(), what);
 }
 

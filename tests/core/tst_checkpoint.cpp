@@ -317,12 +317,59 @@ class CheckpointTest : public QObject {
         [&] { load_training_checkpoint(short_state, model.ptr().get(), &optimizer); },
         {short_state, "2 parameters"});
 
+    // The published train_eagle.py: CosineAnnealingLR alone, a val_loss tensor, and a config
+    // with the script's other arguments.
+    const std::string cosine = dir.filePath("cosine.pt").toStdString();
+    pickle::Entries config = pickled_erwin_config(small_config());
+    config.emplace_back("data_path", "/data/eagle");
+    config.emplace_back("lr", 8e-4);
+    config.emplace_back("stats", torch::zeros({2}));
+    pickle::torch_save(
+        cosine,
+        pickle::dict({{"model_state_dict", pickled_state_dict(ordered_state_dict(*model))},
+                      {"optimizer_state_dict", pickle::Value()},
+                      {"scheduler_state_dict", pickle::dict({{"T_max", 10},
+                                                             {"eta_min", 1e-7},
+                                                             {"base_lrs", pickle::list({8e-4})},
+                                                             {"last_epoch", 4}})},
+                      {"val_loss", torch::tensor(0.5)},
+                      {"global_step", 3},
+                      {"config", pickle::dict(config)}}));
+    const TrainingState cosine_state = load_training_checkpoint(cosine);
+    QCOMPARE(cosine_state.step, int64_t{4});
+    QVERIFY(cosine_state.schedule == WarmupCosineSchedule(8e-4, 0, 10, 1e-7));
+    QCOMPARE(cosine_state.run_config.model.to_json(), small_config().to_json());
+
     // A model of another configuration: the key is named.
     ErwinConfig wider = small_config();
     wider.c_in = 16;
     EagleModel other(wider, 9);
     erwin::test::expect_invalid_argument(
         [&] { load_training_checkpoint(short_state, other.ptr().get()); }, "embedding_model");
+  }
+
+  // Erwin checkpoints as the earlier writer (torch::pickle_save) wrote them still load.
+  void earlier_erwin_checkpoints_still_load() {
+    torch::manual_seed(8);
+    ErwinTransformer model(small_config());
+    c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+    c10::impl::GenericDict weights(c10::StringType::get(), c10::TensorType::get());
+    for (const auto& [name, tensor] : ordered_state_dict(*model)) weights.insert(name, tensor);
+    root.insert("format", std::string("erwin-studio-checkpoint"));
+    root.insert("version", int64_t{1});
+    root.insert("config", small_config().to_json());
+    root.insert("model_state_dict", weights);
+    root.insert("extra", c10::impl::GenericDict(c10::StringType::get(), c10::TensorType::get()));
+    QTemporaryDir dir;
+    const auto path = dir.filePath("earlier.ckpt").toStdString();
+    const auto bytes = torch::pickle_save(root);
+    write_file_atomically(path, std::string(bytes.begin(), bytes.end()));
+    QCOMPARE(detect_weights_format(path), WeightsFormat::ErwinCheckpoint);
+    const Checkpoint checkpoint = load_checkpoint(path);
+    QCOMPARE(checkpoint.config.to_json(), small_config().to_json());
+    ErwinTransformer restored(checkpoint.config);
+    load_state_dict(*restored, checkpoint.model_state);
+    QVERIFY(torch::equal(restored->embed->embed_fn->weight, model->embed->embed_fn->weight));
   }
 
   // The Erwin checkpoint of save_checkpoint opens in PyTorch with its default weights_only=True.

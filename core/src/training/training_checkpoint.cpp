@@ -130,6 +130,7 @@ struct PublishedSchedule {
   // follows every optimizer.step() (the published fit() saves global_step before it counts the
   // step it has just taken).
   int64_t steps_done = 0;
+  std::optional<double> base_lr;  // base_lrs[0]
 };
 
 // SequentialLR([LinearLR, CosineAnnealingLR]) as create_scheduler_with_warmup makes it, or a
@@ -150,6 +151,10 @@ PublishedSchedule published_schedule(const PickledDict& scheduler, const std::st
   }
   s.cosine_steps = pickled_int(required_item(cosine, "T_max", what), what + ".T_max");
   s.min_lr = pickled_number(required_item(cosine, "eta_min", what), what + ".eta_min");
+  if (auto base_lrs = pickled_item(cosine, "base_lrs")) {
+    const auto lrs = pickled_sequence(*base_lrs, what + ".base_lrs");
+    if (!lrs.empty()) s.base_lr = pickled_number(lrs[0], what + ".base_lrs");
+  }
   return s;
 }
 
@@ -198,6 +203,30 @@ TaskKind published_task(const OrderedStateDict& weights, const PickledDict& conf
                     "(pos_enc); `erwin forward` and `erwin export` read its weights");
 }
 
+// The schedule and the steps done of a published checkpoint, into `state` (its lr is the
+// optimizer's, else the scheduler's base lr).
+void read_published_schedule(const PickledDict& checkpoint, const CheckpointContents& contents,
+                             TrainingState& state, const std::string& path) {
+  RunConfig& run = state.run_config;
+  const auto scheduler = pickled_item(checkpoint, "scheduler_state_dict");
+  if (!scheduler || scheduler->isNone()) {
+    state.step = steps_without_scheduler(checkpoint, contents, path);
+    run.schedule = {0, 0.0};
+    run.steps = std::max<int64_t>(state.step, 1);
+  } else {
+    const std::string what = path + ": scheduler_state_dict";
+    const PublishedSchedule schedule = published_schedule(pickled_dict(*scheduler, what), what);
+    const auto optimizer = pickled_item(checkpoint, "optimizer_state_dict");
+    if ((!optimizer || optimizer->isNone()) && schedule.base_lr)
+      run.optimizer.lr = *schedule.base_lr;
+    state.step = schedule.steps_done;
+    run.schedule = {schedule.warmup_steps, schedule.min_lr};
+    run.steps = schedule.warmup_steps + schedule.cosine_steps;
+  }
+  state.schedule = WarmupCosineSchedule(run.optimizer.lr, run.schedule.warmup_steps, run.steps,
+                                        run.schedule.min_lr);
+}
+
 // The run configuration a published checkpoint implies: task, model, knn, seed, batch size from
 // `config`, optimiser settings from param_groups, schedule from the scheduler state.
 TrainingState published_state(const PickledDict& checkpoint, const CheckpointContents& contents,
@@ -219,21 +248,7 @@ TrainingState published_state(const PickledDict& checkpoint, const CheckpointCon
   if (auto optimizer = pickled_item(checkpoint, "optimizer_state_dict");
       optimizer && !optimizer->isNone())
     read_optimizer_settings(*optimizer, run.optimizer, path + ": optimizer_state_dict");
-  const auto scheduler = pickled_item(checkpoint, "scheduler_state_dict");
-  const std::optional<PublishedSchedule> schedule =
-      scheduler && !scheduler->isNone()
-          ? std::optional(
-                published_schedule(pickled_dict(*scheduler, path + ": scheduler_state_dict"),
-                                   path + ": scheduler_state_dict"))
-          : std::nullopt;
-  state.step =
-      schedule ? schedule->steps_done : steps_without_scheduler(checkpoint, contents, path);
-  run.schedule.warmup_steps = schedule ? schedule->warmup_steps : 0;
-  run.schedule.min_lr = schedule ? schedule->min_lr : 0.0;
-  run.steps =
-      schedule ? schedule->warmup_steps + schedule->cosine_steps : std::max<int64_t>(state.step, 1);
-  state.schedule = WarmupCosineSchedule(run.optimizer.lr, run.schedule.warmup_steps, run.steps,
-                                        run.schedule.min_lr);
+  read_published_schedule(checkpoint, contents, state, path);
   state.seed = run.seed;
   return state;
 }
