@@ -7,6 +7,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -231,6 +232,13 @@ class CliTest : public QObject {
     REQUIRE_SUCCESS(run_erwin({"train", "--config", q(path("tiny.json")), "--data", q(data),
                                "--checkpoint", q(checkpoint)}));
 
+    // Regression (issue 13, case 9): a missing output folder is named, not created, and nothing
+    // runs; the series folder of --pvd (one level) is created.
+    const Run missing_folder = run_erwin({"rollout", "--checkpoint", q(checkpoint), "--data",
+                                          q(data), "--output", q(path("nowhere/deeper/out.h5"))});
+    REQUIRE_FAILURE_NAMING(missing_folder, "does not exist");
+    QVERIFY(!QFileInfo::exists(q(path("nowhere"))));
+    std::filesystem::create_directory(path("r"));
     const Run run = run_erwin({"rollout", "--checkpoint", q(checkpoint), "--data", q(data),
                                "--start", "3", "--steps", "2", "--output", q(path("r/out.h5")),
                                "--pvd", q(path("r/pv/out.pvd"))});
