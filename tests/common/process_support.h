@@ -5,7 +5,6 @@
 #include <QString>
 #include <QStringList>
 #include <QTest>
-
 #include <filesystem>
 #include <string>
 
@@ -19,8 +18,7 @@ struct Run {
   QString out, err;
 };
 
-inline Run run_process(const QString& program, const QStringList& args,
-                       int timeout_ms = 600000) {
+inline Run run_process(const QString& program, const QStringList& args, int timeout_ms = 600000) {
   QProcess process;
   process.start(program, args);
   Run run;
@@ -57,8 +55,7 @@ inline QString venv_python() {
 }
 
 // Runs Python `code` with `args` (sys.argv[1:]) in the .venv.
-inline Run run_python(const QString& code, const QStringList& args = {},
-                      int timeout_ms = 300000) {
+inline Run run_python(const QString& code, const QStringList& args = {}, int timeout_ms = 300000) {
   return run_process(venv_python(), QStringList{"-c", code} + args, timeout_ms);
 }
 
@@ -68,15 +65,16 @@ inline Run run_python(const QString& code, const QStringList& args = {},
   QVERIFY2(!(run).crashed && (run).exit_code == 0, qPrintable(erwin::test::describe(run)))
 
 // A clean failure: a normal exit with a non-zero code and a message on stderr naming `needle`.
-#define REQUIRE_FAILURE_NAMING(run, needle)                                                      \
-  do {                                                                                           \
-    QVERIFY2(!(run).crashed && (run).exit_code != 0, qPrintable(erwin::test::describe(run)));    \
-    QVERIFY2((run).err.contains(needle), qPrintable(QString("stderr lacks '%1'\n%2")             \
-                                                        .arg(needle, erwin::test::describe(run)))); \
+#define REQUIRE_FAILURE_NAMING(run, needle)                                                    \
+  do {                                                                                         \
+    QVERIFY2(!(run).crashed && (run).exit_code != 0, qPrintable(erwin::test::describe(run)));  \
+    QVERIFY2(                                                                                  \
+        (run).err.contains(needle),                                                            \
+        qPrintable(QString("stderr lacks '%1'\n%2").arg(needle, erwin::test::describe(run)))); \
   } while (0)
 
 // Fails the test when the .venv's Python is missing: scripts/setup-deps.sh always installs it,
 // so its absence is a broken set-up, not a reason to skip.
-#define REQUIRE_VENV_PYTHON()                                                                \
-  QVERIFY2(!erwin::test::venv_python().isEmpty(),                                            \
+#define REQUIRE_VENV_PYTHON()                     \
+  QVERIFY2(!erwin::test::venv_python().isEmpty(), \
            "the project's .venv/bin/python3 is missing: run scripts/setup-deps.sh")
