@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "erwin/atomic_file.h"
+#include "erwin/file_lock.h"
 #include "erwin/npy.h"
 #include "erwin/training/data_order.h"
 #include "erwin/training/eagle_model.h"
@@ -428,6 +429,34 @@ class TestTraining : public QObject {
     worker.join();
     QCOMPARE(reason, StopReason::Cancelled);
     QVERIFY(trainer->step() >= 5 && trainer->step() < 1000);
+  }
+
+  // Regression (issue 13, case 9): two runs writing the same checkpoint both reported success.
+  // A run holds a lock on its checkpoint; a second one is refused before its first step.
+  void second_run_on_the_same_checkpoint_is_refused() {
+    QTemporaryDir dir;
+    RunConfig config = tiny_run(6);
+    config.checkpoint_path = dir.filePath("run.ckpt").toStdString();
+    {
+      const FileLock running(config.checkpoint_path + ".lock", "a running run");
+      auto second = make_trainer(config);
+      try {
+        second->run();
+        QFAIL("a second run on a locked checkpoint was accepted");
+      } catch (const std::runtime_error& e) {
+        const std::string message = e.what();
+        QVERIFY2(message.find("in use by another run") != std::string::npos &&
+                     message.find(config.checkpoint_path) != std::string::npos,
+                 e.what());
+      }
+      QCOMPARE(second->step(), int64_t{0});
+      QVERIFY(!std::filesystem::exists(config.checkpoint_path));
+    }
+    // Released with its holder: the run goes ahead, and its own lock ends with it.
+    auto run = make_trainer(config);
+    QCOMPARE(run->run(), StopReason::Finished);
+    QVERIFY(is_training_checkpoint(config.checkpoint_path));
+    const FileLock after(config.checkpoint_path + ".lock", "the next run");
   }
 };
 

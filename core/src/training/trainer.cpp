@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "erwin/file_lock.h"
 #include "erwin/training/data_order.h"
 #include "erwin/training/optimization.h"
 #include "erwin/training/run_log.h"
@@ -134,6 +135,10 @@ void Trainer::save_run_checkpoint(const TrainerCallbacks& callbacks) {
 }
 
 StopReason Trainer::run(RunControl* control, const TrainerCallbacks& callbacks) {
+  // One run at a time writes a checkpoint (and its record): a second one is refused up front.
+  std::optional<FileLock> lock;
+  if (!config_.checkpoint_path.empty())
+    lock.emplace(config_.checkpoint_path + ".lock", "the checkpoint " + config_.checkpoint_path);
   std::unique_ptr<RunLog> log;
   if (!config_.checkpoint_path.empty()) {
     int64_t parameters = 0;
