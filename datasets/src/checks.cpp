@@ -48,6 +48,16 @@ void require_array(const torch::Tensor& tensor, Kind kind, const std::vector<int
     format_error(
         file, field,
         "expected shape " + shape_text(shape) + ", got " + shape_text(tensor.sizes().vec()));
+  // No data set stores NaN or infinity on purpose; found here, the file and array are named
+  // instead of a model input check failing later without them.
+  if (kind == Kind::Floating && tensor.numel() > 0) {
+    const torch::Tensor bad = torch::logical_not(torch::isfinite(tensor)).flatten();
+    if (bad.any().item<bool>())
+      format_error(file, field,
+                   "contains NaN or infinite values (" + std::to_string(bad.sum().item<int64_t>()) +
+                       ", the first at flat index " +
+                       std::to_string(bad.nonzero()[0][0].item<int64_t>()) + ")");
+  }
 }
 
 void require_index_range(const torch::Tensor& tensor, int64_t bound, const std::string& file,

@@ -15,7 +15,8 @@ enum class Kind { Floating, Integer };
 [[noreturn]] void format_error(const std::string& file, const std::string& field,
                                const std::string& problem);
 
-// Checks the dtype kind and the shape (-1 matches any extent) of `tensor`.
+// Checks the dtype kind and the shape (-1 matches any extent) of `tensor`, and that floating
+// arrays hold no NaN or infinity.
 void require_array(const torch::Tensor& tensor, Kind kind, const std::vector<int64_t>& shape,
                    const std::string& file, const std::string& field);
 

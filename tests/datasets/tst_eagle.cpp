@@ -2,6 +2,7 @@
 // batching, and clear errors for broken files.
 #include <QTemporaryDir>
 #include <QTest>
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <utility>
@@ -271,6 +272,23 @@ class TestEagle : public QObject {
     erwin::save_npy(folder + "/triangles.npy", triangles + 100000);
     ERWIN_EXPECT_FORMAT_ERROR(load_eagle_simulation(folder), "triangles.npy", "'triangles'",
                               "values");
+  }
+
+  // Regression (issue 13, case 8): NaN in a data set was reported without the file.
+  void nonFiniteValuesAreNamed() {
+    const std::string folder = fresh_copy_of_first_simulation("nan");
+    auto archive = erwin::NpzArchive::load(folder + "/sim.npz");
+    std::map<std::string, torch::Tensor> members;
+    for (const std::string& name : archive.names()) members[name] = archive.get(name);
+    members["VX"] = members["VX"].clone();
+    members["VX"].index_put_({2, 5}, std::nanf(""));
+    erwin::save_npz(folder + "/sim.npz", members);
+    ERWIN_EXPECT_FORMAT_ERROR(load_eagle_simulation(folder), "sim.npz", "'VX'", "NaN");
+    members["VX"] = archive.get("VX");
+    members["pointcloud"] = members["pointcloud"].clone();
+    members["pointcloud"].index_put_({0, 1, 0}, INFINITY);
+    erwin::save_npz(folder + "/sim.npz", members);
+    ERWIN_EXPECT_FORMAT_ERROR(load_eagle_simulation(folder), "sim.npz", "'pointcloud'", "infinite");
   }
 
   void wrongDtypesAreNamed() {
