@@ -2,17 +2,27 @@
 
 #include <vtkAlgorithm.h>
 #include <vtkCallbackCommand.h>
+#include <vtkCell.h>
 #include <vtkCellArray.h>
+#include <vtkCellType.h>
 #include <vtkDataSet.h>
 #include <vtkFloatArray.h>
+#include <vtkGenericCell.h>
 #include <vtkGenericDataObjectReader.h>
 #include <vtkGeometryFilter.h>
+#include <vtkIdTypeArray.h>
 #include <vtkNew.h>
 #include <vtkOBJReader.h>
 #include <vtkPointSet.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
+#include <vtkPolyDataReader.h>
 #include <vtkSTLReader.h>
+#include <vtkStructuredGrid.h>
+#include <vtkStructuredGridReader.h>
+#include <vtkUnsignedCharArray.h>
+#include <vtkUnstructuredGrid.h>
+#include <vtkUnstructuredGridReader.h>
 #include <vtkXMLGenericDataObjectReader.h>
 #include <vtkXMLPolyDataReader.h>
 #include <vtkXMLUnstructuredGridReader.h>
@@ -20,9 +30,13 @@
 #include <QFile>
 #include <QXmlStreamReader>
 #include <algorithm>
+#include <array>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <set>
+#include <sstream>
 
 #include "erwin/datasets/eagle.h"
 #include "erwin/datasets/md_polymer.h"
@@ -42,6 +56,121 @@ struct ReaderErrors {
   }
 };
 
+std::string cell_name(const std::string& section, vtkIdType cell) {
+  return section + " cell " + std::to_string(cell);
+}
+
+// VTK's readers copy cell point ids as the file states them; filters and mappers then index the
+// points with them unchecked. Every cell's ids must name existing points and its offsets must
+// partition the connectivity array.
+void check_cell_array(vtkCellArray* cells, vtkIdType points, const std::string& section,
+                      const std::string& path) {
+  if (!cells) return;
+  vtkDataArray* offsets = cells->GetOffsetsArray();
+  vtkDataArray* ids = cells->GetConnectivityArray();
+  const vtkIdType size = ids->GetNumberOfValues(), ends = offsets->GetNumberOfValues();
+  if (ends == 0 && size == 0) return;
+  if (ends == 0 || offsets->GetComponent(0, 0) != 0 ||
+      offsets->GetComponent(ends - 1, 0) != double(size))
+    throw FormatError(path + ": the " + section + " offsets do not span their " +
+                      std::to_string(size) + " point ids");
+  for (vtkIdType cell = 0; cell + 1 < ends; ++cell) {
+    const double begin = offsets->GetComponent(cell, 0), end = offsets->GetComponent(cell + 1, 0);
+    if (end < begin)
+      throw FormatError(path + ": " + cell_name(section, cell) + " has a negative size");
+    for (auto at = vtkIdType(begin); at < vtkIdType(end); ++at) {
+      const double id = ids->GetComponent(at, 0);
+      if (id < 0 || id >= double(points))
+        throw FormatError(path + ": " + cell_name(section, cell) + " refers to point " +
+                          std::to_string(int64_t(id)) + ", but the file has " +
+                          std::to_string(points) + " points");
+    }
+  }
+}
+
+// The number of points a cell of `type` has, 0 when it varies (polygons, poly-lines, strips,
+// polyhedra, higher-order cells), -1 for a type VTK does not know.
+int points_of_cell_type(int type) {
+  static std::array<int, 256> counts = [] {
+    std::array<int, 256> table{};
+    for (int t = 0; t < 256; ++t) {
+      const vtkSmartPointer<vtkCell> cell =
+          vtkSmartPointer<vtkCell>::Take(vtkGenericCell::InstantiateCell(t));
+      table[t] = cell && cell->GetCellType() == t ? int(cell->GetNumberOfPoints()) : -1;
+    }
+    return table;
+  }();
+  return type >= 0 && type < 256 ? counts[type] : -1;
+}
+
+// A polyhedron's faces in the grid's face stream: <faces> then (<points> <ids>...) per face.
+void check_polyhedron(vtkUnstructuredGrid* grid, vtkIdType cell, const std::string& path) {
+  vtkIdTypeArray* faces = grid->GetFaces();
+  vtkIdTypeArray* locations = grid->GetFaceLocations();
+  const std::string name = cell_name("polyhedron", cell);
+  if (!faces || !locations || locations->GetNumberOfValues() <= cell)
+    throw FormatError(path + ": " + name + " has no faces");
+  const vtkIdType size = faces->GetNumberOfValues();
+  vtkIdType at = locations->GetValue(cell);
+  if (at < 0 || at >= size) throw FormatError(path + ": " + name + " has no faces");
+  const vtkIdType face_count = faces->GetValue(at++);
+  for (vtkIdType face = 0; face < face_count; ++face) {
+    const vtkIdType count = at < size ? faces->GetValue(at++) : -1;
+    if (count < 0 || count > size - at)
+      throw FormatError(path + ": " + name + " face " + std::to_string(face) +
+                        " runs past the face list");
+    for (const vtkIdType end = at + count; at < end; ++at)
+      if (faces->GetValue(at) < 0 || faces->GetValue(at) >= grid->GetNumberOfPoints())
+        throw FormatError(path + ": " + name + " face " + std::to_string(face) +
+                          " refers to point " + std::to_string(faces->GetValue(at)) +
+                          ", but the file has " + std::to_string(grid->GetNumberOfPoints()) +
+                          " points");
+  }
+}
+
+// Each cell of a grid has a known type, and as many points as its type has.
+void check_cell_types(vtkUnstructuredGrid* grid, const std::string& path) {
+  vtkCellArray* cells = grid->GetCells();
+  vtkUnsignedCharArray* types = grid->GetCellTypesArray();
+  const vtkIdType count = cells ? cells->GetNumberOfCells() : 0;
+  if ((types ? types->GetNumberOfValues() : 0) != count)
+    throw FormatError(path + ": " + std::to_string(count) + " cells but " +
+                      std::to_string(types ? types->GetNumberOfValues() : 0) + " cell types");
+  for (vtkIdType cell = 0; cell < count; ++cell) {
+    const int type = types->GetValue(cell);
+    const int points = points_of_cell_type(type);
+    if (points < 0)
+      throw FormatError(path + ": " + cell_name("grid", cell) + " has the unknown type " +
+                        std::to_string(type));
+    if (points > 0 && cells->GetCellSize(cell) != points)
+      throw FormatError(path + ": " + cell_name("grid", cell) + " of type " + std::to_string(type) +
+                        " has " + std::to_string(cells->GetCellSize(cell)) + " points, not " +
+                        std::to_string(points));
+    if (type == VTK_POLYHEDRON) check_polyhedron(grid, cell, path);
+  }
+}
+
+void check_connectivity(vtkDataObject* data, const std::string& path) {
+  if (auto* poly = vtkPolyData::SafeDownCast(data)) {
+    const vtkIdType points = poly->GetNumberOfPoints();
+    check_cell_array(poly->GetVerts(), points, "vertex", path);
+    check_cell_array(poly->GetLines(), points, "line", path);
+    check_cell_array(poly->GetPolys(), points, "polygon", path);
+    check_cell_array(poly->GetStrips(), points, "triangle strip", path);
+  } else if (auto* grid = vtkUnstructuredGrid::SafeDownCast(data)) {
+    check_cell_array(grid->GetCells(), grid->GetNumberOfPoints(), "grid", path);
+    check_cell_types(grid, path);
+  } else if (auto* structured = vtkStructuredGrid::SafeDownCast(data)) {
+    int dimensions[3];
+    structured->GetDimensions(dimensions);
+    if (int64_t(dimensions[0]) * dimensions[1] * dimensions[2] != structured->GetNumberOfPoints())
+      throw FormatError(path + ": the grid's DIMENSIONS do not match its " +
+                        std::to_string(structured->GetNumberOfPoints()) + " points");
+  }
+}
+
+// `reader` must be the reader that parses the file: VTK raises errors on the object that meets
+// them, so an observer on a wrapper (vtkGenericDataObjectReader) misses its inner reader's.
 vtkSmartPointer<vtkDataObject> run_reader(vtkAlgorithm* reader, const std::string& path) {
   ReaderErrors errors;
   vtkNew<vtkCallbackCommand> command;
@@ -52,7 +181,9 @@ vtkSmartPointer<vtkDataObject> run_reader(vtkAlgorithm* reader, const std::strin
   if (reader->GetErrorCode() != 0 || !errors.text.empty())
     throw FormatError(path + ": the VTK reader failed" +
                       (errors.text.empty() ? std::string() : ": " + errors.text));
-  return reader->GetOutputDataObject(0);
+  vtkDataObject* data = reader->GetOutputDataObject(0);
+  check_connectivity(data, path);
+  return data;
 }
 
 template <typename Reader>
@@ -62,13 +193,267 @@ vtkSmartPointer<vtkDataObject> read_with(const std::string& path) {
   return run_reader(reader, path);
 }
 
+std::string lower_case(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return text;
+}
+
+// The sections of a legacy ASCII .vtk walked token by token before VTK reads it: VTK 9.1's legacy
+// readers carry on after a short or malformed section with their stream closed and then crash in
+// vtkDataReader::ReadString, and they allocate whatever count a section declares. Each count is
+// checked against the bytes left (an ASCII value takes at least two) and each value must be a
+// number of its section's type, so VTK only sees files whose sections are complete.
+class LegacyVtkSections {
+ public:
+  LegacyVtkSections(std::string path, std::string text)
+      : path_(std::move(path)), text_(std::move(text)) {}
+
+  void walk() {
+    skip_lines(3);  // "# vtk DataFile Version", the title, ASCII
+    while (skip_space(), at_ < text_.size()) section(lower_case(token("a section keyword")));
+  }
+
+ private:
+  std::string path_, text_;
+  size_t at_ = 0;
+  int64_t attribute_count_ = 0;  // the count of the current POINT_DATA / CELL_DATA
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw FormatError(path_ + ": " + what + " (byte " + std::to_string(at_) + ")");
+  }
+
+  void skip_space() {
+    while (at_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[at_]))) ++at_;
+  }
+
+  void skip_lines(int lines) {
+    for (int line = 0; line < lines; ++line) {
+      const size_t end = text_.find('\n', at_);
+      if (end == std::string::npos) fail("the legacy VTK header ends early");
+      at_ = end + 1;
+    }
+  }
+
+  std::string token(const std::string& what) {
+    skip_space();
+    const size_t start = at_;
+    while (at_ < text_.size() && !std::isspace(static_cast<unsigned char>(text_[at_]))) ++at_;
+    if (start == at_) fail("the file ends where " + what + " should be");
+    if (at_ - start > 255) fail(what + " is longer than 255 characters");
+    return text_.substr(start, at_ - start);
+  }
+
+  // The next token in lower case, without consuming it ("" at the end of the file).
+  std::string peek() {
+    skip_space();
+    const size_t start = at_;
+    const std::string next = start < text_.size() ? lower_case(token("a token")) : "";
+    at_ = start;
+    return next;
+  }
+
+  int64_t count(const std::string& field) {
+    const std::string text = token("the count of " + field);
+    if (text.find_first_not_of("0123456789") != std::string::npos || text.size() > 15)
+      fail(field + " declares the count '" + text + "'");
+    return std::stoll(text);
+  }
+
+  // `units` times `each` values fit in the bytes left, an ASCII value taking at least two.
+  void require_room(int64_t units, int64_t each, const std::string& field) const {
+    const int64_t room = int64_t(text_.size() - at_) / 2 + 1;
+    if (units > 0 && each > 0 && units > room / each)
+      fail(field + " declares " + std::to_string(units) +
+           (each == 1 ? std::string() : " x " + std::to_string(each)) +
+           " values, more than the file's remaining " + std::to_string(text_.size() - at_) +
+           " bytes hold");
+  }
+
+  // `units` times `each` values of the VTK type `type`, refused before reading when they cannot
+  // fit in the bytes left.
+  void values(int64_t units, int64_t each, const std::string& type, const std::string& field) {
+    const bool real = value_type_is_real(lower_case(type), field);
+    require_room(units, each, field);
+    for (int64_t i = 0; i < units * each; ++i) {
+      const std::string text = token(field + " value " + std::to_string(i));
+      if (!is_number(text, real))
+        fail(field + " value " + std::to_string(i) + " is '" + text + "', not a number");
+    }
+  }
+
+  bool value_type_is_real(const std::string& type, const std::string& field) const {
+    static const std::set<std::string> integers = {
+        "bit",           "char",           "signed_char",   "unsigned_char",
+        "short",         "unsigned_short", "int",           "unsigned_int",
+        "long",          "unsigned_long",  "vtkidtype",     "vtktypeint8",
+        "vtktypeuint8",  "vtktypeint16",   "vtktypeuint16", "vtktypeint32",
+        "vtktypeuint32", "vtktypeint64",   "vtktypeuint64"};
+    if (type == "float" || type == "double" || type == "vtktypefloat32" || type == "vtktypefloat64")
+      return true;
+    if (!integers.count(type)) fail(field + " has the value type '" + type + "'");
+    return false;
+  }
+
+  static bool is_number(const std::string& text, bool real) {
+    const size_t digits = text.find_first_not_of("+-");
+    if (digits > 1 || digits == std::string::npos) return false;
+    if (!real) return text.find_first_not_of("0123456789", digits) == std::string::npos;
+    if (text.find_first_not_of("0123456789.eE+-") != std::string::npos) return false;
+    char* end = nullptr;
+    std::strtod(text.c_str(), &end);
+    return end == text.c_str() + text.size();
+  }
+
+  // <n> <size> then size ints (before VTK 9), or VTK 9's OFFSETS <type> with n values and
+  // CONNECTIVITY <type> with size values.
+  void cells(const std::string& field) {
+    const int64_t first = count(field);
+    const int64_t size = count(field + " size");
+    if (peek() != "offsets") return legacy_cells(first, size, field);
+    token(field + " OFFSETS");
+    values(first, 1, token(field + " OFFSETS type"), field + " OFFSETS");
+    if (lower_case(token(field + " CONNECTIVITY")) != "connectivity")
+      fail(field + " lacks its CONNECTIVITY");
+    values(size, 1, token(field + " CONNECTIVITY type"), field + " CONNECTIVITY");
+  }
+
+  // Before VTK 9: each cell is its point count and its ids; together exactly `size` values.
+  void legacy_cells(int64_t cells, int64_t size, const std::string& field) {
+    require_room(size, 1, field);
+    if (cells > size)
+      fail(field + " declares " + std::to_string(cells) + " cells in " + std::to_string(size) +
+           " values");
+    int64_t used = 0;
+    for (int64_t c = 0; c < cells; ++c) {
+      const int64_t points = count(field + " cell " + std::to_string(c));
+      if (points >= size - used)
+        fail(field + " cell " + std::to_string(c) + " declares " + std::to_string(points) +
+             " points, past the section's " + std::to_string(size) + " values");
+      values(points, 1, "int", field);
+      used += 1 + points;
+    }
+    if (used != size)
+      fail(field + " declares " + std::to_string(size) + " values but its cells hold " +
+           std::to_string(used));
+  }
+
+  // FIELD <name> <arrays>, each <name> <components> <tuples> <type> and its values.
+  void field() {
+    token("the FIELD name");
+    const int64_t arrays = count("FIELD");
+    for (int64_t a = 0; a < arrays; ++a) {
+      const std::string name = token("a FIELD array name");
+      if (name == "NULL_ARRAY") continue;
+      const int64_t components = count("FIELD array " + name);
+      const int64_t tuples = count("FIELD array " + name);
+      values(tuples, components, token("the type of FIELD array " + name), "FIELD array " + name);
+    }
+  }
+
+  // SCALARS <name> <type> [<components>] LOOKUP_TABLE <table> and the values.
+  void scalars() {
+    token("the SCALARS name");
+    const std::string type = token("the SCALARS type");
+    const int64_t components = peek() == "lookup_table" ? 1 : count("SCALARS components");
+    if (lower_case(token("LOOKUP_TABLE")) != "lookup_table")
+      fail("SCALARS lack their LOOKUP_TABLE");
+    token("the LOOKUP_TABLE name");
+    values(attribute_count_, components, type, "SCALARS");
+  }
+
+  // METADATA runs to the next empty line.
+  void skip_metadata() {
+    while (at_ < text_.size()) {
+      const size_t end = std::min(text_.find('\n', at_), text_.size());
+      const bool empty = text_.find_first_not_of(" \t\r", at_) >= end;
+      at_ = std::min(end + 1, text_.size());
+      if (empty) return;
+    }
+  }
+
+  void section(const std::string& keyword) {
+    static const std::set<std::string> cell_sections = {"vertices", "lines", "polygons",
+                                                        "triangle_strips", "cells"};
+    // Attributes with a name, a type and a fixed number of values per point or cell.
+    static const std::map<std::string, int64_t> typed_attributes = {
+        {"vectors", 3},  {"normals", 3},    {"tensors", 9},
+        {"tensors6", 6}, {"global_ids", 1}, {"pedigree_ids", 1}};
+    const std::string field = upper(keyword);
+    if (keyword == "dataset") {
+      token("the DATASET type");
+    } else if (keyword == "points") {
+      const int64_t n = count(field);
+      values(n, 3, token("the POINTS type"), field);
+    } else if (keyword == "dimensions") {
+      values(3, 1, "int", field);
+    } else if (cell_sections.count(keyword)) {
+      cells(field);
+    } else if (keyword == "cell_types") {
+      values(count(field), 1, "int", field);
+    } else if (keyword == "point_data" || keyword == "cell_data") {
+      attribute_count_ = count(field);
+    } else if (keyword == "field") {
+      this->field();
+    } else if (keyword == "metadata") {
+      skip_metadata();
+    } else if (keyword == "scalars") {
+      scalars();
+    } else if (typed_attributes.count(keyword)) {
+      token("the " + field + " name");
+      values(attribute_count_, typed_attributes.at(keyword), token("the " + field + " type"),
+             field);
+    } else if (keyword == "texture_coordinates") {
+      token("the " + field + " name");
+      const int64_t dimension = count(field + " dimension");
+      values(attribute_count_, dimension, token("the " + field + " type"), field);
+    } else if (keyword == "color_scalars") {
+      token("the " + field + " name");
+      values(attribute_count_, count(field), "float", field);
+    } else if (keyword == "lookup_table") {
+      token("the " + field + " name");
+      values(count(field), 4, "float", field);
+    } else {
+      fail("unknown section '" + field + "'");
+    }
+  }
+
+  static std::string upper(std::string text) {
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
+    return text;
+  }
+};
+
+std::string file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf())) throw FormatError(path + ": cannot read the file");
+  return text.str();
+}
+
+// The third line of a legacy .vtk says ASCII or BINARY.
+bool is_ascii_legacy_vtk(const std::string& text) {
+  const size_t second = text.find('\n');
+  const size_t third = second == std::string::npos ? second : text.find('\n', second + 1);
+  if (third == std::string::npos) return false;
+  const size_t end = text.find('\n', third + 1);
+  return lower_case(text.substr(third + 1, end - third - 1)).rfind("ascii", 0) == 0;
+}
+
+// Legacy .vtk through the reader of its data set type (so that its errors are observed); ASCII
+// files are walked first (LegacyVtkSections).
 vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
-  vtkNew<vtkGenericDataObjectReader> reader;
-  reader->SetFileName(path.c_str());
-  if (!reader->IsFilePolyData() && !reader->IsFileUnstructuredGrid() &&
-      !reader->IsFileStructuredGrid())
+  vtkNew<vtkGenericDataObjectReader> header;
+  header->SetFileName(path.c_str());
+  const int type = header->ReadOutputType();
+  if (type != VTK_POLY_DATA && type != VTK_UNSTRUCTURED_GRID && type != VTK_STRUCTURED_GRID)
     throw FormatError(path + ": not a legacy VTK file with points (polydata or grid)");
-  return run_reader(reader, path);
+  std::string text = file_text(path);
+  if (is_ascii_legacy_vtk(text)) LegacyVtkSections(path, std::move(text)).walk();
+  if (type == VTK_POLY_DATA) return read_with<vtkPolyDataReader>(path);
+  if (type == VTK_UNSTRUCTURED_GRID) return read_with<vtkUnstructuredGridReader>(path);
+  return read_with<vtkStructuredGridReader>(path);
 }
 
 // Cells of a mesh over the points of `data` (same point ids), or null for a bare cloud.
