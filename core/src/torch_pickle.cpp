@@ -1,16 +1,19 @@
 #include "erwin/torch_pickle.h"
 
-#include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
+#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
 #include "erwin/npy.h"
+#include "erwin/read_file.h"
 
 namespace erwin {
 namespace {
@@ -254,6 +257,69 @@ std::string ordered_dicts_as_dicts(const std::string& p, const std::string& what
   return out;
 }
 
+// The value of an integer opcode (BININT1, BININT2, BININT, LONG1 up to 8 bytes), if it is one.
+std::optional<int64_t> pickled_integer(const std::string& p, const Op& op) {
+  const size_t argument = op.begin + 1;
+  switch (op.code) {
+    case 'K':
+      return int64_t(little_endian(p, argument, 1));
+    case 'M':
+      return int64_t(little_endian(p, argument, 2));
+    case 'J':
+      return int64_t(int32_t(little_endian(p, argument, 4)));
+    case '\x8a': {
+      const size_t length = uint8_t(p[argument]);
+      if (length == 0 || length > 8) return std::nullopt;
+      uint64_t value = 0;
+      for (size_t i = 0; i < length; ++i)
+        value |= uint64_t(uint8_t(p[argument + 1 + i])) << (8 * i);
+      if (length < 8 && (value >> (8 * length - 1)) & 1) value |= ~uint64_t(0) << (8 * length);
+      return int64_t(value);
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// The element count data.pkl declares for each storage key: the persistent ids
+// ('storage', class, key, location, numel) that BINPERSID loads. LibTorch sizes a storage by
+// its record, so a count that differs from the record is caught only here. The strings may be
+// memoised (BINPUT after BINUNICODE, then BINGET).
+std::map<std::string, int64_t> declared_storage_numels(const std::string& p,
+                                                       const std::string& what) {
+  const auto ops = tokenize(p, what);
+  std::map<uint32_t, std::string> memo_strings;
+  std::map<std::string, int64_t> numels;
+  const auto bad = [&] { return FormatError(what + ": a storage reference of unexpected form"); };
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (op.code == 'X' && i + 1 < ops.size() && (ops[i + 1].code == 'q' || ops[i + 1].code == 'r'))
+      memo_strings[ops[i + 1].memo] = p.substr(op.begin + 5, op.end - op.begin - 5);
+    if (op.code != 'Q') continue;
+    std::vector<const Op*> items;  // the tuple's MARK and items, last first, without BINPUTs
+    for (size_t j = i; j-- > 0 && items.size() < 7;)
+      if (ops[j].code != 'q' && ops[j].code != 'r') items.push_back(&ops[j]);
+    if (items.size() < 7 || items[0]->code != 't' || items[6]->code != '(') throw bad();
+    const Op& key_op = *items[3];
+    std::string key;
+    if (key_op.code == 'X')
+      key = p.substr(key_op.begin + 5, key_op.end - key_op.begin - 5);
+    else if ((key_op.code == 'h' || key_op.code == 'j') && memo_strings.count(key_op.memo))
+      key = memo_strings[key_op.memo];
+    else
+      throw bad();
+    const std::optional<int64_t> numel = pickled_integer(p, *items[1]);
+    if (!numel || *numel < 0) throw bad();
+    const auto [known, added] = numels.emplace(key, *numel);
+    if (!added && known->second != *numel)
+      throw FormatError(what + ": storage " + key + " is declared with two sizes");
+  }
+  return numels;
+}
+
+// LibTorch's message without the source location and internal detail it appends.
+std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
+
 void drop_build_states(const torch::IValue& value) {
   if (value.isGenericDict()) {
     auto dict = value.toGenericDict();
@@ -266,10 +332,244 @@ void drop_build_states(const torch::IValue& value) {
   }
 }
 
-using RecordReader = std::function<at::DataPtr(const std::string&)>;
+// ---- The zip layer, checked before any record is used ----
+// LibTorch's zip reader checks no CRC and trusts the sizes and offsets it reads (a truncated or
+// edited archive makes it read past its buffer), so archives are read here instead: every
+// record must lie within the file, be stored (torch.save never compresses) and match its CRC.
 
-// Unpickles `pickle` (tensors from the records data/<key> of `reader`, on the CPU).
-torch::IValue unpickle(caffe2::serialize::PyTorchStreamReader& reader, const std::string& pickle,
+constexpr uint32_t kLocalHeaderSignature = 0x04034b50;
+constexpr uint32_t kCentralHeaderSignature = 0x02014b50;
+constexpr uint32_t kEndOfDirectorySignature = 0x06054b50;
+constexpr uint32_t kZip64EndSignature = 0x06064b50;
+constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
+constexpr uint64_t kMax16 = 0xffff, kMax32 = 0xffffffff;
+
+// Little-endian fields of the file's bytes; FormatError naming the file and the field when a
+// field lies outside the file.
+class Bytes {
+ public:
+  Bytes(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path) {}
+  size_t size() const { return bytes_.size(); }
+  const char* at(uint64_t offset, uint64_t length, const std::string& field) const {
+    if (offset > bytes_.size() || length > bytes_.size() - offset)
+      throw FormatError(path_ + ": " + field + " lies outside the file (truncated or damaged)");
+    return bytes_.data() + offset;
+  }
+  uint64_t uint(uint64_t offset, size_t width, const std::string& field) const {
+    const char* p = at(offset, width, field);
+    uint64_t value = 0;
+    for (size_t i = 0; i < width; ++i) value |= uint64_t(uint8_t(p[i])) << (8 * i);
+    return value;
+  }
+
+ private:
+  const std::string& bytes_;
+  const std::string& path_;
+};
+
+struct Directory {
+  uint64_t entries, offset;
+};
+
+Directory read_directory_location(const Bytes& zip, const std::string& path) {
+  constexpr size_t kEndRecordSize = 22;
+  if (zip.size() < kEndRecordSize) throw FormatError(path + ": not a zip archive (too short)");
+  const size_t lowest =
+      zip.size() > kEndRecordSize + kMax16 ? zip.size() - kEndRecordSize - kMax16 : 0;
+  for (size_t end = zip.size() - kEndRecordSize + 1; end-- > lowest;) {
+    if (zip.uint(end, 4, "signature") != kEndOfDirectorySignature) continue;
+    Directory directory{zip.uint(end + 10, 2, "entry count"),
+                        zip.uint(end + 16, 4, "central directory offset")};
+    if (directory.entries != kMax16 && directory.offset != kMax32) return directory;
+    if (end < 20 || zip.uint(end - 20, 4, "ZIP64 locator") != kZip64LocatorSignature)
+      throw FormatError(path + ": ZIP64 end-of-directory locator missing");
+    const uint64_t record = zip.uint(end - 20 + 8, 8, "ZIP64 end-of-directory offset");
+    if (zip.uint(record, 4, "ZIP64 end-of-directory record") != kZip64EndSignature)
+      throw FormatError(path + ": bad ZIP64 end-of-directory record");
+    return {zip.uint(record + 32, 8, "ZIP64 entry count"),
+            zip.uint(record + 48, 8, "ZIP64 central directory offset")};
+  }
+  throw FormatError(path + ": not a zip archive or truncated (no end-of-directory record)");
+}
+
+// Sizes and offset stored as 0xffffffff are in the ZIP64 extra field (APPNOTE 4.5.3), in the
+// order size, compressed size, local header offset.
+void apply_zip64_sizes(const Bytes& zip, uint64_t extra, uint64_t extra_end,
+                       std::initializer_list<uint64_t*> fields, const std::string& what) {
+  while (extra + 4 <= extra_end) {
+    const uint64_t id = zip.uint(extra, 2, what + " extra field");
+    const uint64_t length = zip.uint(extra + 2, 2, what + " extra field");
+    if (id == 1) {
+      uint64_t at = extra + 4;
+      for (uint64_t* field : fields) {
+        if (*field != kMax32) continue;
+        if (at + 8 > extra + 4 + length) throw FormatError(what + ": bad ZIP64 extra field");
+        *field = zip.uint(at, 8, what + " ZIP64 extra field");
+        at += 8;
+      }
+      return;
+    }
+    extra += 4 + length;
+  }
+}
+
+uint32_t crc32_of(const char* data, uint64_t size) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  constexpr uint64_t kChunk = 1u << 30;  // zlib counts in uInt
+  for (uint64_t done = 0; done < size;) {
+    const uint64_t n = std::min(size - done, kChunk);
+    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), static_cast<uInt>(n));
+    done += n;
+  }
+  return static_cast<uint32_t>(crc);
+}
+
+// The data of the record whose central directory entry starts at `entry`; `next` is set to the
+// following entry. FormatError naming the file and the record for any inconsistency.
+std::string_view checked_record(const Bytes& zip, const std::string& path, uint64_t entry,
+                                std::string& name, uint64_t& next) {
+  if (zip.uint(entry, 4, "central directory entry") != kCentralHeaderSignature)
+    throw FormatError(path + ": corrupt zip central directory");
+  const uint64_t name_length = zip.uint(entry + 28, 2, "central directory entry");
+  const uint64_t extra_length = zip.uint(entry + 30, 2, "central directory entry");
+  name.assign(zip.at(entry + 46, name_length, "record name"), name_length);
+  next = entry + 46 + name_length + extra_length + zip.uint(entry + 32, 2, "record comment");
+  const std::string what = path + ": record " + name;
+  const uint64_t flags = zip.uint(entry + 8, 2, what), method = zip.uint(entry + 10, 2, what);
+  const auto crc = static_cast<uint32_t>(zip.uint(entry + 16, 4, what));
+  uint64_t compressed = zip.uint(entry + 20, 4, what), size = zip.uint(entry + 24, 4, what);
+  uint64_t local = zip.uint(entry + 42, 4, what);
+  apply_zip64_sizes(zip, entry + 46 + name_length, entry + 46 + name_length + extra_length,
+                    {&size, &compressed, &local}, what);
+  if ((flags & 0x1) || method != 0 || compressed != size)
+    throw FormatError(what + ": not a stored record (encrypted or compressed)");
+  if (zip.uint(local, 4, what + " local header") != kLocalHeaderSignature)
+    throw FormatError(what + ": bad local header");
+  const uint64_t data = local + 30 + zip.uint(local + 26, 2, what + " local header") +
+                        zip.uint(local + 28, 2, what + " local header");
+  const char* bytes = zip.at(data, size, "record " + name);
+  if (crc32_of(bytes, size) != crc)
+    throw FormatError(what + ": CRC mismatch (the archive is corrupt)");
+  return {bytes, size};
+}
+
+// A torch.save / torch.jit.save archive whose records have all been checked (see above).
+// Record names are relative to the archive's top folder, as PyTorchStreamReader names them.
+class CheckedArchive {
+ public:
+  explicit CheckedArchive(const std::string& path) : path_(path), bytes_(read_regular_file(path)) {
+    const Bytes zip(bytes_, path_);
+    const Directory directory = read_directory_location(zip, path_);
+    uint64_t entry = directory.offset;
+    std::string name;
+    for (uint64_t i = 0; i < directory.entries; ++i) {
+      const std::string_view data = checked_record(zip, path_, entry, name, entry);
+      const size_t slash = name.find('/');
+      if (slash != std::string::npos) records_[name.substr(slash + 1)] = data;
+    }
+  }
+  const std::string& path() const { return path_; }
+  bool has(const std::string& name) const { return records_.count(name) != 0; }
+  std::string_view record(const std::string& name) const {
+    const auto found = records_.find(name);
+    if (found == records_.end()) throw FormatError(path_ + ": record " + name + " is missing");
+    return found->second;
+  }
+  // The serialization format version (record .data/version, or version before PyTorch 1.13).
+  uint64_t version() const {
+    const std::string name = has(".data/version") ? ".data/version" : "version";
+    const std::string text(record(name));
+    try {
+      return std::stoull(text);
+    } catch (const std::exception&) {
+      throw FormatError(path_ + ": record " + name + " is not a number");
+    }
+  }
+
+ private:
+  std::string path_;
+  std::string bytes_;
+  std::map<std::string, std::string_view> records_;
+};
+
+// ---- Storages: the sizes data.pkl declares are checked against the records ----
+
+// Identifies the record a storage was read from, through its DataPtr's context.
+struct StorageRecord {
+  std::string key;  // the record is data/<key>
+  uint64_t bytes;
+  std::unique_ptr<char[]> data;
+};
+
+void delete_storage_record(void* context) { delete static_cast<StorageRecord*>(context); }
+
+at::DataPtr storage_from_record(const CheckedArchive& archive, const std::string& key) {
+  const std::string name = "data/" + key;
+  const std::string_view data = archive.record(name);
+  auto* record = new StorageRecord{key, data.size(), std::make_unique<char[]>(data.size() + 1)};
+  std::memcpy(record->data.get(), data.data(), data.size());
+  return at::DataPtr(record->data.get(), record, delete_storage_record, torch::Device(torch::kCPU));
+}
+
+// Throws unless `tensor`'s storage has exactly the size of the record it came from and
+// `tensor`'s sizes, strides and offset stay within it: torch builds tensors from the sizes in
+// data.pkl without looking at the records, so an edited size would read past them.
+void check_tensor_storage(const torch::Tensor& tensor, const std::string& path,
+                          const std::map<std::string, int64_t>* numels) {
+  if (!tensor.has_storage()) return;
+  const c10::Storage& storage = tensor.storage();
+  if (storage.data_ptr().get_deleter() != &delete_storage_record) return;
+  const auto* record = static_cast<const StorageRecord*>(storage.data_ptr().get_context());
+  const std::string what = path + ": record data/" + record->key;
+  const int64_t item = static_cast<int64_t>(tensor.element_size());
+  if (numels) {
+    const auto declared = numels->find(record->key);
+    const __int128 declared_bytes =
+        declared == numels->end() ? -1 : static_cast<__int128>(declared->second) * item;
+    if (declared_bytes != static_cast<__int128>(record->bytes))
+      throw FormatError(
+          what + " holds " + std::to_string(record->bytes) + " bytes, but data.pkl declares " +
+          (declared == numels->end() ? std::string("no size for it")
+                                     : std::to_string(declared->second) + " elements of " +
+                                           std::to_string(item) + " bytes"));
+  }
+  if (storage.nbytes() != record->bytes)
+    throw FormatError(what + " holds " + std::to_string(record->bytes) +
+                      " bytes, but its storage has " + std::to_string(storage.nbytes()));
+  if (tensor.storage_offset() < 0) throw FormatError(what + ": negative storage offset");
+  __int128 last = tensor.storage_offset();  // the highest element index the tensor touches
+  for (int64_t d = 0; d < tensor.dim(); ++d) {
+    if (tensor.size(d) < 0 || tensor.stride(d) < 0)
+      throw FormatError(what + ": negative size or stride in data.pkl");
+    if (tensor.size(d) == 0) return;
+    last += static_cast<__int128>(tensor.size(d) - 1) * tensor.stride(d);
+  }
+  if ((last + 1) * item > static_cast<__int128>(record->bytes))
+    throw FormatError(what + ": the tensor's size, stride and offset in data.pkl reach past its " +
+                      std::to_string(record->bytes) + " bytes");
+}
+
+// `numels`: the element counts data.pkl declares per storage key, when known (see
+// declared_storage_numels).
+void check_tensor_storages(const torch::IValue& value, const std::string& path,
+                           const std::map<std::string, int64_t>* numels) {
+  if (value.isTensor()) {
+    check_tensor_storage(value.toTensor(), path, numels);
+  } else if (value.isGenericDict()) {
+    for (const auto& entry : value.toGenericDict()) {
+      check_tensor_storages(entry.key(), path, numels);
+      check_tensor_storages(entry.value(), path, numels);
+    }
+  } else if (value.isList()) {
+    for (const auto& item : value.toListRef()) check_tensor_storages(item, path, numels);
+  } else if (value.isTuple()) {
+    for (const auto& item : value.toTupleRef().elements())
+      check_tensor_storages(item, path, numels);
+  }
+}
+
+// Unpickles `pickle` (tensors from the records data/<key> of `archive`, on the CPU).
+torch::IValue unpickle(const CheckedArchive& archive, const std::string& pickle,
                        torch::jit::TypeResolver type_resolver, torch::jit::ObjLoader obj_loader,
                        c10::TypePtr (*type_parser)(const std::string&)) {
   size_t offset = 0;
@@ -279,18 +579,13 @@ torch::IValue unpickle(caffe2::serialize::PyTorchStreamReader& reader, const std
     offset += n;
     return n;
   };
-  const RecordReader read_record = [&](const std::string& name) {
-    return std::get<0>(reader.getRecord("data/" + name));
+  const auto read_record = [&](const std::string& key) {
+    return storage_from_record(archive, key);
   };
   torch::jit::Unpickler unpickler(read, std::move(type_resolver), std::move(obj_loader),
                                   read_record, torch::Device(torch::kCPU), false, type_parser);
-  unpickler.set_version(reader.version());
+  unpickler.set_version(archive.version());
   return unpickler.parse_ivalue();
-}
-
-std::string record_text(caffe2::serialize::PyTorchStreamReader& reader, const std::string& name) {
-  auto [data, size] = reader.getRecord(name);
-  return std::string(static_cast<const char*>(data.get()), size);
 }
 
 // TorchScript archives without their code: each class becomes an empty class whose objects
@@ -337,39 +632,45 @@ torch::IValue objects_as_dicts(const torch::IValue& value) {
 }  // namespace
 
 torch::IValue load_torch_pickle(const std::string& path) {
+  const CheckedArchive archive(path);
   try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
-    const std::string pickle =
-        ordered_dicts_as_dicts(record_text(reader, "data.pkl"), path + ":data.pkl");
+    const std::string raw_pickle(archive.record("data.pkl"));
+    const auto numels = declared_storage_numels(raw_pickle, path + ":data.pkl");
+    const std::string pickle = ordered_dicts_as_dicts(raw_pickle, path + ":data.pkl");
     torch::IValue value =
-        unpickle(reader, pickle, nullptr, nullptr, torch::jit::Unpickler::defaultTypeParser);
+        unpickle(archive, pickle, nullptr, nullptr, torch::jit::Unpickler::defaultTypeParser);
     drop_build_states(value);
+    check_tensor_storages(value, path, &numels);
     return value;
   } catch (const c10::Error& e) {
-    throw FormatError(path + ": not a readable torch.save archive: " + e.what_without_backtrace());
+    throw FormatError(path + ": data.pkl is not a readable torch.save pickle: " +
+                      first_line(e.what_without_backtrace()));
   }
 }
 
 bool is_torchscript_archive(const std::string& path) {
   try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
-    return reader.hasRecord("constants.pkl") && reader.hasRecord("data.pkl");
-  } catch (const c10::Error&) {
+    const CheckedArchive archive(path);
+    return archive.has("constants.pkl") && archive.has("data.pkl");
+  } catch (const FormatError&) {
     return false;
   }
 }
 
 torch::IValue load_torchscript_attributes(const std::string& path) {
+  const CheckedArchive archive(path);
   try {
-    caffe2::serialize::PyTorchStreamReader reader(path);
     auto unit = std::make_shared<torch::jit::CompilationUnit>();
     const torch::IValue root = unpickle(
-        reader, record_text(reader, "data.pkl"),
+        archive, std::string(archive.record("data.pkl")),
         [&](const c10::QualifiedName& name) { return stateful_class(name, unit); },
         object_with_state, untyped_container);
-    return objects_as_dicts(root);
+    torch::IValue attributes = objects_as_dicts(root);
+    check_tensor_storages(attributes, path, nullptr);  // sized by their records
+    return attributes;
   } catch (const c10::Error& e) {
-    throw FormatError(path + ": not a readable TorchScript archive: " + e.what_without_backtrace());
+    throw FormatError(path + ": data.pkl is not a readable TorchScript pickle: " +
+                      first_line(e.what_without_backtrace()));
   }
 }
 

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "checks.h"
 #include "erwin/atomic_file.h"
 #include "erwin/graphs.h"
+#include "erwin/torch_pickle.h"
 
 namespace erwin::datasets {
 
@@ -82,16 +81,12 @@ torch::Tensor shapenet_denormalised_mse(const torch::Tensor& predicted,
 
 torch::Tensor load_torch_file(const std::string& path, const std::string& field) {
   detail::require_file(path, field);
-  std::ifstream in(path, std::ios::binary);
-  const std::vector<char> bytes((std::istreambuf_iterator<char>(in)),
-                                std::istreambuf_iterator<char>());
+  // The project's checked reader: torch::pickle_load trusts the archive's sizes and CRCs.
   torch::IValue value;
   try {
-    value = torch::pickle_load(bytes);
-  } catch (const c10::Error& error) {
-    detail::format_error(
-        path, field,
-        std::string("not a readable torch.save file: ") + error.what_without_backtrace());
+    value = load_torch_pickle(path);
+  } catch (const FormatError& error) {
+    throw FormatError(std::string(error.what()) + " (field '" + field + "')");
   }
   if (!value.isTensor())
     detail::format_error(path, field, "expected a tensor, found " + value.tagKind());

@@ -12,7 +12,10 @@ namespace erwin {
 // The object torch.save pickled, with tensors on the CPU. Dicts (including
 // collections.OrderedDict, e.g. a state_dict, whose attributes such as `_metadata` are dropped)
 // become GenericDicts. Throws erwin::FormatError naming `path` when the file is not such an
-// archive or uses unsupported pickle features.
+// archive or uses unsupported pickle features, and when it is damaged: every zip record must lie
+// within the file and match its CRC32, and every tensor's storage must have the size data.pkl
+// declares (its element count) with the tensor's sizes, strides and offset inside it. The error
+// names the file and the record. LibTorch's own zip reader never sees the file.
 torch::IValue load_torch_pickle(const std::string& path);
 
 // True when `path` is a TorchScript archive (torch.jit.save / torch::serialize::OutputArchive:
@@ -22,7 +25,8 @@ bool is_torchscript_archive(const std::string& path);
 
 // The attribute values of a TorchScript archive's root object, with every nested object
 // (submodule, nested OutputArchive) as a GenericDict of its attributes, read without compiling
-// or parsing the archive's code. erwin::FormatError naming `path` when it is not readable.
+// or parsing the archive's code. erwin::FormatError naming `path` when it is not readable or
+// damaged (zip records and tensor extents are checked as for load_torch_pickle).
 torch::IValue load_torchscript_attributes(const std::string& path);
 
 using PickledDict = c10::impl::GenericDict;
