@@ -257,66 +257,6 @@ std::string ordered_dicts_as_dicts(const std::string& p, const std::string& what
   return out;
 }
 
-// The value of an integer opcode (BININT1, BININT2, BININT, LONG1 up to 8 bytes), if it is one.
-std::optional<int64_t> pickled_integer(const std::string& p, const Op& op) {
-  const size_t argument = op.begin + 1;
-  switch (op.code) {
-    case 'K':
-      return int64_t(little_endian(p, argument, 1));
-    case 'M':
-      return int64_t(little_endian(p, argument, 2));
-    case 'J':
-      return int64_t(int32_t(little_endian(p, argument, 4)));
-    case '\x8a': {
-      const size_t length = uint8_t(p[argument]);
-      if (length == 0 || length > 8) return std::nullopt;
-      uint64_t value = 0;
-      for (size_t i = 0; i < length; ++i)
-        value |= uint64_t(uint8_t(p[argument + 1 + i])) << (8 * i);
-      if (length < 8 && (value >> (8 * length - 1)) & 1) value |= ~uint64_t(0) << (8 * length);
-      return int64_t(value);
-    }
-    default:
-      return std::nullopt;
-  }
-}
-
-// The element count data.pkl declares for each storage key: the persistent ids
-// ('storage', class, key, location, numel) that BINPERSID loads. LibTorch sizes a storage by
-// its record, so a count that differs from the record is caught only here. The strings may be
-// memoised (BINPUT after BINUNICODE, then BINGET).
-std::map<std::string, int64_t> declared_storage_numels(const std::string& p,
-                                                       const std::string& what) {
-  const auto ops = tokenize(p, what);
-  std::map<uint32_t, std::string> memo_strings;
-  std::map<std::string, int64_t> numels;
-  const auto bad = [&] { return FormatError(what + ": a storage reference of unexpected form"); };
-  for (size_t i = 0; i < ops.size(); ++i) {
-    const Op& op = ops[i];
-    if (op.code == 'X' && i + 1 < ops.size() && (ops[i + 1].code == 'q' || ops[i + 1].code == 'r'))
-      memo_strings[ops[i + 1].memo] = p.substr(op.begin + 5, op.end - op.begin - 5);
-    if (op.code != 'Q') continue;
-    std::vector<const Op*> items;  // the tuple's MARK and items, last first, without BINPUTs
-    for (size_t j = i; j-- > 0 && items.size() < 7;)
-      if (ops[j].code != 'q' && ops[j].code != 'r') items.push_back(&ops[j]);
-    if (items.size() < 7 || items[0]->code != 't' || items[6]->code != '(') throw bad();
-    const Op& key_op = *items[3];
-    std::string key;
-    if (key_op.code == 'X')
-      key = p.substr(key_op.begin + 5, key_op.end - key_op.begin - 5);
-    else if ((key_op.code == 'h' || key_op.code == 'j') && memo_strings.count(key_op.memo))
-      key = memo_strings[key_op.memo];
-    else
-      throw bad();
-    const std::optional<int64_t> numel = pickled_integer(p, *items[1]);
-    if (!numel || *numel < 0) throw bad();
-    const auto [known, added] = numels.emplace(key, *numel);
-    if (!added && known->second != *numel)
-      throw FormatError(what + ": storage " + key + " is declared with two sizes");
-  }
-  return numels;
-}
-
 // LibTorch's message without the source location and internal detail it appends.
 std::string first_line(const std::string& message) { return message.substr(0, message.find('\n')); }
 
@@ -514,28 +454,18 @@ at::DataPtr storage_from_record(const CheckedArchive& archive, const std::string
 // Throws unless `tensor`'s storage has exactly the size of the record it came from and
 // `tensor`'s sizes, strides and offset stay within it: torch builds tensors from the sizes in
 // data.pkl without looking at the records, so an edited size would read past them.
-void check_tensor_storage(const torch::Tensor& tensor, const std::string& path,
-                          const std::map<std::string, int64_t>* numels) {
+void check_tensor_storage(const torch::Tensor& tensor, const std::string& path) {
   if (!tensor.has_storage()) return;
   const c10::Storage& storage = tensor.storage();
   if (storage.data_ptr().get_deleter() != &delete_storage_record) return;
   const auto* record = static_cast<const StorageRecord*>(storage.data_ptr().get_context());
   const std::string what = path + ": record data/" + record->key;
   const int64_t item = static_cast<int64_t>(tensor.element_size());
-  if (numels) {
-    const auto declared = numels->find(record->key);
-    const __int128 declared_bytes =
-        declared == numels->end() ? -1 : static_cast<__int128>(declared->second) * item;
-    if (declared_bytes != static_cast<__int128>(record->bytes))
-      throw FormatError(
-          what + " holds " + std::to_string(record->bytes) + " bytes, but data.pkl declares " +
-          (declared == numels->end() ? std::string("no size for it")
-                                     : std::to_string(declared->second) + " elements of " +
-                                           std::to_string(item) + " bytes"));
-  }
+  // LibTorch sizes the storage by the element count in data.pkl's persistent id.
   if (storage.nbytes() != record->bytes)
     throw FormatError(what + " holds " + std::to_string(record->bytes) +
-                      " bytes, but its storage has " + std::to_string(storage.nbytes()));
+                      " bytes, but data.pkl declares a storage of " +
+                      std::to_string(storage.nbytes()) + " bytes");
   if (tensor.storage_offset() < 0) throw FormatError(what + ": negative storage offset");
   __int128 last = tensor.storage_offset();  // the highest element index the tensor touches
   for (int64_t d = 0; d < tensor.dim(); ++d) {
@@ -549,22 +479,18 @@ void check_tensor_storage(const torch::Tensor& tensor, const std::string& path,
                       std::to_string(record->bytes) + " bytes");
 }
 
-// `numels`: the element counts data.pkl declares per storage key, when known (see
-// declared_storage_numels).
-void check_tensor_storages(const torch::IValue& value, const std::string& path,
-                           const std::map<std::string, int64_t>* numels) {
+void check_tensor_storages(const torch::IValue& value, const std::string& path) {
   if (value.isTensor()) {
-    check_tensor_storage(value.toTensor(), path, numels);
+    check_tensor_storage(value.toTensor(), path);
   } else if (value.isGenericDict()) {
     for (const auto& entry : value.toGenericDict()) {
-      check_tensor_storages(entry.key(), path, numels);
-      check_tensor_storages(entry.value(), path, numels);
+      check_tensor_storages(entry.key(), path);
+      check_tensor_storages(entry.value(), path);
     }
   } else if (value.isList()) {
-    for (const auto& item : value.toListRef()) check_tensor_storages(item, path, numels);
+    for (const auto& item : value.toListRef()) check_tensor_storages(item, path);
   } else if (value.isTuple()) {
-    for (const auto& item : value.toTupleRef().elements())
-      check_tensor_storages(item, path, numels);
+    for (const auto& item : value.toTupleRef().elements()) check_tensor_storages(item, path);
   }
 }
 
@@ -634,13 +560,12 @@ torch::IValue objects_as_dicts(const torch::IValue& value) {
 torch::IValue load_torch_pickle(const std::string& path) {
   const CheckedArchive archive(path);
   try {
-    const std::string raw_pickle(archive.record("data.pkl"));
-    const auto numels = declared_storage_numels(raw_pickle, path + ":data.pkl");
-    const std::string pickle = ordered_dicts_as_dicts(raw_pickle, path + ":data.pkl");
+    const std::string pickle =
+        ordered_dicts_as_dicts(std::string(archive.record("data.pkl")), path + ":data.pkl");
     torch::IValue value =
         unpickle(archive, pickle, nullptr, nullptr, torch::jit::Unpickler::defaultTypeParser);
     drop_build_states(value);
-    check_tensor_storages(value, path, &numels);
+    check_tensor_storages(value, path);
     return value;
   } catch (const c10::Error& e) {
     throw FormatError(path + ": data.pkl is not a readable torch.save pickle: " +
@@ -666,7 +591,7 @@ torch::IValue load_torchscript_attributes(const std::string& path) {
         [&](const c10::QualifiedName& name) { return stateful_class(name, unit); },
         object_with_state, untyped_container);
     torch::IValue attributes = objects_as_dicts(root);
-    check_tensor_storages(attributes, path, nullptr);  // sized by their records
+    check_tensor_storages(attributes, path);
     return attributes;
   } catch (const c10::Error& e) {
     throw FormatError(path + ": data.pkl is not a readable TorchScript pickle: " +
