@@ -13,12 +13,15 @@
 #include <vtkPolyDataWriter.h>
 
 #include <QFile>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <functional>
 
 #include "erwin/npy.h"
 #include "erwin/ui/data_loader.h"
+#include "erwin/ui/main_window.h"
+#include "test_support.h"
 
 using erwin::ui::load_point_set;
 
@@ -46,6 +49,16 @@ QByteArray tetra_vtp(const QByteArray& connectivity) {
 
 QByteArray tetra_obj(const QByteArray& faces) {
   return "v 0 0 0\nv 1 0 0\nv 0 1 0\nv 0 0 1\n" + faces;
+}
+
+// Opens `file` in `window` and waits for its load job: the error it reports, or "" when it loaded.
+QString open_in(erwin::ui::MainWindow& window, const std::string& file) {
+  QSignalSpy ready(&window, &erwin::ui::MainWindow::scene_ready);
+  QSignalSpy failed(&window, &erwin::ui::MainWindow::load_failed);
+  window.open(QString::fromStdString(file));
+  if (!QTest::qWaitFor([&] { return !ready.isEmpty() || !failed.isEmpty(); }, 120000))
+    return "timed out";
+  return failed.isEmpty() ? QString() : failed.value(0).value(0).toString();
 }
 
 // A tetrahedron's surface with point scalars (1 and 3 components), normals, cell data and field
@@ -96,6 +109,16 @@ class TestMeshDamage : public QObject {
              vtkIdType(2));
     QCOMPARE(load(write("tetra.obj", tetra_obj("f 1 2 3\nf 1 2 4\n"))).surface->GetNumberOfPolys(),
              vtkIdType(2));
+  }
+
+  // The shipped sample meshes pass every check, with their cells.
+  void sample_meshes_load_with_their_cells() {
+    for (const char* name :
+         {"ellipsoid.vtk", "ellipsoid.vtp", "ellipsoid.obj", "ellipsoid.stl", "plate_2d.vtu"}) {
+      const erwin::ui::PointSet set =
+          load(erwin::test::source_dir() + "/resources/samples/" + name);
+      QVERIFY2(set.surface && set.surface->GetNumberOfCells() > 0, name);
+    }
   }
 
   // The checks before VTK reads a legacy file accept what VTK's writer writes: both file versions
@@ -171,6 +194,21 @@ class TestMeshDamage : public QObject {
       flipped[whole.indexOf(field) + 1] = char(flipped[whole.indexOf(field) + 1] ^ 0x04);
       refused(write("flipped.vtk", flipped), "flipped.vtk");
     }
+  }
+
+  // The Studio's load job reports each damaged mesh naming it, and still opens a sound one after.
+  void studio_names_damaged_meshes_and_carries_on() {
+    erwin::ui::MainWindow window;
+    window.set_error_dialogs(false);
+    const QByteArray whole = tetra_vtk();
+    for (const std::string& file : {write("studio_ids.vtk", tetra_vtk("POLYGONS 1 4\n3 0 -1 2\n")),
+                                    write("studio_cut.vtk", whole.left(whole.size() / 2)),
+                                    write("studio_past.vtp", tetra_vtp("0 1 2 0 1 9")),
+                                    write("studio_zero.obj", tetra_obj("f 0 1 2\n"))}) {
+      const QString error = open_in(window, file);
+      QVERIFY2(error.contains(QString::fromStdString(file).section('/', -1)), qPrintable(error));
+    }
+    QCOMPARE(open_in(window, write("studio_sound.vtk", whole)), QString());
   }
 
   // Every single-bit flip of every byte: the file loads with cells over its own points, or is
