@@ -187,6 +187,28 @@ class TestMeshDamage : public QObject {
     refused(write("cut.vtk", whole.left(whole.size() - 3)), "cut.vtk");
   }
 
+  void truncated_binary_legacy_vtk_is_named() {
+    vtkNew<vtkPolyDataWriter> writer;
+    writer->SetInputData(tetra_with_attributes());
+    writer->SetFileName(dir_.filePath("binary.vtk").toStdString().c_str());
+    writer->SetFileTypeToBinary();
+    QVERIFY(writer->Write() == 1);
+    QFile file(dir_.filePath("binary.vtk"));
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray whole = file.readAll();
+    // A cut at the end of a section leaves a shorter sound file; every other cut is refused.
+    int cuts = 0, refusals = 0;
+    for (int at = 60; at < whole.size() - 1; at += 5, ++cuts) {
+      try {
+        load_point_set(write("binary_cut.vtk", whole.left(at)));
+      } catch (const erwin::FormatError& error) {
+        ++refusals;
+        QVERIFY2(QString(error.what()).contains("binary_cut.vtk"), error.what());
+      }
+    }
+    QVERIFY2(refusals >= cuts - 10, qPrintable(QString("%1 of %2").arg(refusals).arg(cuts)));
+  }
+
   void bit_flips_in_the_structure_of_a_legacy_vtk_are_named() {
     const QByteArray whole = tetra_vtk();
     for (const char* field : {"POINTS", "POLYGONS 4", "DATASET", "ASCII"}) {

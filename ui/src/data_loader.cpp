@@ -199,15 +199,15 @@ std::string lower_case(std::string text) {
   return text;
 }
 
-// The sections of a legacy ASCII .vtk walked token by token before VTK reads it: VTK 9.1's legacy
-// readers carry on after a short or malformed section with their stream closed and then crash in
-// vtkDataReader::ReadString, and they allocate whatever count a section declares. Each count is
-// checked against the bytes left (an ASCII value takes at least two) and each value must be a
-// number of its section's type, so VTK only sees files whose sections are complete.
+// The sections of a legacy .vtk walked before VTK reads it (ASCII token by token, binary by size):
+// VTK 9.1's legacy readers carry on after a short or malformed section with their stream closed and
+// then crash in vtkDataReader::ReadString, and they allocate whatever count a section declares.
+// Each count is checked against the bytes left (an ASCII value takes at least two) and each ASCII
+// value must be a number of its section's type, so VTK only sees files whose sections are complete.
 class LegacyVtkSections {
  public:
-  LegacyVtkSections(std::string path, std::string text)
-      : path_(std::move(path)), text_(std::move(text)) {}
+  LegacyVtkSections(std::string path, std::string text, bool binary)
+      : path_(std::move(path)), text_(std::move(text)), binary_(binary) {}
 
   void walk() {
     skip_lines(3);  // "# vtk DataFile Version", the title, ASCII
@@ -216,6 +216,7 @@ class LegacyVtkSections {
 
  private:
   std::string path_, text_;
+  bool binary_;  // values as big-endian bytes on the lines after their section's line
   size_t at_ = 0;
   int64_t attribute_count_ = 0;  // the count of the current POINT_DATA / CELL_DATA
 
@@ -242,6 +243,13 @@ class LegacyVtkSections {
     if (start == at_) fail("the file ends where " + what + " should be");
     if (at_ - start > 255) fail(what + " is longer than 255 characters");
     return text_.substr(start, at_ - start);
+  }
+
+  // The next section keyword: on the next line in binary files (whose data lines are not text).
+  std::string next_keyword() {
+    if (!binary_) return peek();
+    const size_t line = text_.find('\n', at_);
+    return line == std::string::npos ? "" : lower_case(text_.substr(line + 1, 7));
   }
 
   // The next token in lower case, without consuming it ("" at the end of the file).
@@ -274,12 +282,49 @@ class LegacyVtkSections {
   // fit in the bytes left.
   void values(int64_t units, int64_t each, const std::string& type, const std::string& field) {
     const bool real = value_type_is_real(lower_case(type), field);
+    if (binary_) return skip_binary(units, each, lower_case(type), field);
     require_room(units, each, field);
     for (int64_t i = 0; i < units * each; ++i) {
       const std::string text = token(field + " value " + std::to_string(i));
       if (!is_number(text, real))
         fail(field + " value " + std::to_string(i) + " is '" + text + "', not a number");
     }
+  }
+
+  // Binary values start on the line after their section's line.
+  void skip_binary(int64_t units, int64_t each, const std::string& type, const std::string& field) {
+    const size_t line_end = text_.find('\n', at_);
+    if (line_end == std::string::npos) fail("the file ends before the values of " + field);
+    at_ = line_end + 1;
+    const int64_t left = int64_t(text_.size() - at_);
+    const int64_t width = byte_width(type);
+    const bool fits = units == 0 || each == 0 ||
+                      (type == "bit" ? units <= (left * 8) / each : units <= left / each / width);
+    if (!fits)
+      fail(field + " declares " + std::to_string(units) + " x " + std::to_string(each) +
+           " values, more than the file's remaining " + std::to_string(left) + " bytes hold");
+    at_ += type == "bit" ? (units * each + 7) / 8 : units * each * width;
+  }
+
+  static int64_t byte_width(const std::string& type) {
+    if (type == "double" || type == "long" || type == "unsigned_long" || type == "vtkidtype" ||
+        type == "vtktypeint64" || type == "vtktypeuint64" || type == "vtktypefloat64")
+      return 8;
+    if (type == "short" || type == "unsigned_short" || type == "vtktypeint16" ||
+        type == "vtktypeuint16")
+      return 2;
+    if (type.find("char") != std::string::npos || type == "vtktypeint8" || type == "vtktypeuint8" ||
+        type == "bit")
+      return 1;
+    return 4;
+  }
+
+  // The big-endian 32-bit integer at the current byte.
+  int64_t binary_int(const std::string& field) {
+    if (text_.size() - at_ < 4) fail("the file ends inside " + field);
+    uint32_t value = 0;
+    for (int b = 0; b < 4; ++b) value = (value << 8) | static_cast<unsigned char>(text_[at_++]);
+    return int32_t(value);
   }
 
   bool value_type_is_real(const std::string& type, const std::string& field) const {
@@ -310,7 +355,7 @@ class LegacyVtkSections {
   void cells(const std::string& field) {
     const int64_t first = count(field);
     const int64_t size = count(field + " size");
-    if (peek() != "offsets") return legacy_cells(first, size, field);
+    if (next_keyword() != "offsets") return legacy_cells(first, size, field);
     token(field + " OFFSETS");
     values(first, 1, token(field + " OFFSETS type"), field + " OFFSETS");
     if (lower_case(token(field + " CONNECTIVITY")) != "connectivity")
@@ -320,17 +365,23 @@ class LegacyVtkSections {
 
   // Before VTK 9: each cell is its point count and its ids; together exactly `size` values.
   void legacy_cells(int64_t cells, int64_t size, const std::string& field) {
-    require_room(size, 1, field);
+    if (binary_) {  // the cells are big-endian ints from the next line on
+      skip_binary(size, 1, "int", field);
+      at_ -= size * 4;
+    } else {
+      require_room(size, 1, field);
+    }
     if (cells > size)
       fail(field + " declares " + std::to_string(cells) + " cells in " + std::to_string(size) +
            " values");
     int64_t used = 0;
     for (int64_t c = 0; c < cells; ++c) {
-      const int64_t points = count(field + " cell " + std::to_string(c));
-      if (points >= size - used)
+      const int64_t points =
+          binary_ ? binary_int(field) : count(field + " cell " + std::to_string(c));
+      if (points < 0 || points >= size - used)
         fail(field + " cell " + std::to_string(c) + " declares " + std::to_string(points) +
              " points, past the section's " + std::to_string(size) + " values");
-      values(points, 1, "int", field);
+      binary_ ? void(at_ += 4 * points) : values(points, 1, "int", field);
       used += 1 + points;
     }
     if (used != size)
@@ -441,8 +492,8 @@ bool is_ascii_legacy_vtk(const std::string& text) {
   return lower_case(text.substr(third + 1, end - third - 1)).rfind("ascii", 0) == 0;
 }
 
-// Legacy .vtk through the reader of its data set type (so that its errors are observed); ASCII
-// files are walked first (LegacyVtkSections).
+// Legacy .vtk through the reader of its data set type (so that its errors are observed), walked
+// first (LegacyVtkSections).
 vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
   vtkNew<vtkGenericDataObjectReader> header;
   header->SetFileName(path.c_str());
@@ -450,7 +501,8 @@ vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
   if (type != VTK_POLY_DATA && type != VTK_UNSTRUCTURED_GRID && type != VTK_STRUCTURED_GRID)
     throw FormatError(path + ": not a legacy VTK file with points (polydata or grid)");
   std::string text = file_text(path);
-  if (is_ascii_legacy_vtk(text)) LegacyVtkSections(path, std::move(text)).walk();
+  const bool binary = !is_ascii_legacy_vtk(text);
+  LegacyVtkSections(path, std::move(text), binary).walk();
   if (type == VTK_POLY_DATA) return read_with<vtkPolyDataReader>(path);
   if (type == VTK_UNSTRUCTURED_GRID) return read_with<vtkUnstructuredGridReader>(path);
   return read_with<vtkStructuredGridReader>(path);
@@ -683,10 +735,7 @@ PointSet load_point_set(const std::string& path) {
 }
 
 std::string extension_of(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return ext;
+  return lower_case(std::filesystem::path(path).extension().string());
 }
 
 torch::Tensor positions_of(vtkPointSet* data, const std::string& path) {
