@@ -97,7 +97,7 @@ class TestTrainingWorker : public QObject {
     QElapsedTimer stopping;
     stopping.start();
     worker->stop();
-    QVERIFY(finished.wait(5000) || !finished.isEmpty());
+    QTRY_VERIFY_WITH_TIMEOUT(!finished.isEmpty(), 5000);
     QCOMPARE(finished.first().at(0).toBool(), true);  // cancelled
     thread.quit();
     QVERIFY(thread.wait(5000));
@@ -113,14 +113,18 @@ class TestTrainingWorker : public QObject {
     connect(&thread, &QThread::finished, worker.data(), &QObject::deleteLater);
     QSignalSpy started(worker.data(), &TrainingWorker::started);
     QSignalSpy finished(worker.data(), &TrainingWorker::finished);
+    QSignalSpy failed(worker.data(), &TrainingWorker::error);
     thread.start();
     worker->pause();
     start(worker, endless_run(root_).to_json());
-    QVERIFY(started.wait(60000));
+    // The worker emits from its own thread: a signal that comes before QSignalSpy::wait reads
+    // its count would be missed, so poll the spies instead.
+    QTRY_VERIFY_WITH_TIMEOUT(!started.isEmpty(), 60000);
     QTest::qWait(200);
     QVERIFY(finished.isEmpty());
     worker->stop();
-    QVERIFY(finished.wait(5000));
+    QTRY_VERIFY2_WITH_TIMEOUT(!finished.isEmpty(), qPrintable(failed.value(0).value(0).toString()),
+                              5000);
     QCOMPARE(finished.first().at(1).toLongLong(), qint64(0));  // paused before the first step
     thread.quit();
     QVERIFY(thread.wait(5000));
@@ -135,7 +139,7 @@ class TestTrainingWorker : public QObject {
     QSignalSpy finished(worker.data(), &TrainingWorker::finished);
     thread.start();
     start(worker, R"({"task": "eagle", "bogus": 1})");
-    QVERIFY(failed.wait(10000));
+    QTRY_VERIFY_WITH_TIMEOUT(!failed.isEmpty(), 10000);
     QVERIFY(failed.first().at(0).toString().contains("bogus"));
     QVERIFY(finished.isEmpty());
     thread.quit();

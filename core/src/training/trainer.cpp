@@ -1,5 +1,6 @@
 #include "erwin/training/trainer.h"
 
+#include <filesystem>
 #include <stdexcept>
 
 #include "erwin/file_lock.h"
@@ -136,9 +137,14 @@ void Trainer::save_run_checkpoint(const TrainerCallbacks& callbacks) {
 
 StopReason Trainer::run(RunControl* control, const TrainerCallbacks& callbacks) {
   // One run at a time writes a checkpoint (and its record): a second one is refused up front.
+  // (The run's folder is its record's too, which RunLog would create next.)
   std::optional<FileLock> lock;
-  if (!config_.checkpoint_path.empty())
+  if (!config_.checkpoint_path.empty()) {
+    const auto folder = std::filesystem::path(config_.checkpoint_path).parent_path();
+    std::error_code ignored;  // a folder that cannot be made is named by the lock's error
+    if (!folder.empty()) std::filesystem::create_directories(folder, ignored);
     lock.emplace(config_.checkpoint_path + ".lock", "the checkpoint " + config_.checkpoint_path);
+  }
   std::unique_ptr<RunLog> log;
   if (!config_.checkpoint_path.empty()) {
     int64_t parameters = 0;
