@@ -2,14 +2,15 @@
 // .npz (the reference fixtures' member names), output saved as .npy.
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "args.h"
 #include "cli_common.h"
 #include "commands.h"
 #include "erwin/checkpoint.h"
+#include "erwin/json_text.h"
 #include "erwin/model.h"
+#include "erwin/read_file.h"
 #include "progress.h"
 
 namespace erwin::cli {
@@ -49,14 +50,15 @@ std::string batch_idx_path(const std::string& output) {
 
 // A run configuration (only its "model" section counts) or the ErwinTransformer arguments.
 ErwinConfig config_file(const std::string& path) {
-  std::ifstream in(path);
-  const auto json = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains("model") || !json.at("model").is_object())
-    return ErwinConfig::from_json_file(path);
+  // Read and parsed once, with the depth bound every JSON reader has (parse_json_text).
+  const std::string text = read_regular_file(path);
+  const auto json = parse_json_text(text, path);
+  const bool run_config =
+      json.is_object() && json.contains("model") && json.at("model").is_object();
   try {
-    return ErwinConfig::from_json(json.at("model").dump());
+    return ErwinConfig::from_json(run_config ? json.at("model").dump() : text);
   } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(path + ": model: " + e.what());
+    throw std::invalid_argument(path + (run_config ? ": model: " : ": ") + e.what());
   }
 }
 
