@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz, clang, ASan + UBSan) into build-fuzz/ and runs each on
+# a scratch copy of its committed corpus (tests/fuzz/corpus/<target>/), so the repository is not
+# modified. Any crash, sanitizer report, timeout (10 s per input), memory beyond 2 GB or error text
+# that is not the project's own (tests/fuzz/fuzz_support.h) fails the script; the input that
+# caused it is kept in build-fuzz/findings/.
+#
+#   scripts/fuzz.sh                      every target for 30 s
+#   scripts/fuzz.sh --time 600 npz ply   these targets (fuzz_npz, fuzz_ply) for 10 minutes
+#   scripts/fuzz.sh --merge --time 600   ... then merge the inputs that add coverage into the
+#                                        committed corpus (libFuzzer -merge=1)
+#   scripts/fuzz.sh --build-only
+# Environment: ERWIN_FUZZ_BUILD_DIR (default build-fuzz).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${ERWIN_FUZZ_BUILD_DIR:-$root/build-fuzz}"
+seconds=30
+merge=0
+build_only=0
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --time) seconds="$2"; shift 2 ;;
+    --merge) merge=1; shift ;;
+    --build-only) build_only=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) targets+=("fuzz_${1#fuzz_}"); shift ;;
+  esac
+done
+
+"$root/scripts/sanitizer_build.sh" "$build" fuzz_targets
+[ "$build_only" = 1 ] && exit 0
+
+if [ ${#targets[@]} -eq 0 ]; then
+  for exe in "$build"/tests/fuzz/fuzz_*; do targets+=("$(basename "$exe")"); done
+fi
+
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+scratch="$(mktemp -d "${TMPDIR:-/tmp}/erwin-fuzz.XXXXXX")"
+trap 'rm -rf "$scratch"' EXIT
+findings="$build/findings"
+mkdir -p "$findings"
+
+run_target() {
+  local target="$1" name="${1#fuzz_}" corpus="$root/tests/fuzz/corpus/${1#fuzz_}"
+  local work="$scratch/$name" log="$build/fuzz-logs/$name.log"
+  mkdir -p "$work" "$build/fuzz-logs"
+  [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
+  local status=0
+  TMPDIR="$scratch" "$build/tests/fuzz/$target" "$work" -max_total_time="$seconds" \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -artifact_prefix="$findings/$name-" >"$log" 2>&1 || status=$?
+  local stats
+  stats="$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)"
+  if [ "$status" -ne 0 ]; then
+    echo "FAIL $name (exit $status; log $log)"
+    grep -E 'ERROR|fuzz finding|runtime error|Test unit written' "$log" | head -5
+    return 1
+  fi
+  echo "ok   $name: $stats"
+  if [ "$merge" = 1 ]; then
+    mkdir -p "$corpus"
+    "$build/tests/fuzz/$target" -merge=1 "$corpus" "$work" >>"$log" 2>&1
+  fi
+}
+
+failed=0
+for target in "${targets[@]}"; do
+  if [ ! -x "$build/tests/fuzz/$target" ]; then
+    echo "no such fuzz target: $target" >&2
+    failed=1
+    continue
+  fi
+  run_target "$target" || failed=1
+done
+exit "$failed"

@@ -1,0 +1,14 @@
+// A molecular-dynamics trajectory folder (erwin::datasets::load_md_trajectory, HDF5): input =
+// ptype.h5, bond.h5, position.h5, separated by the part separator.
+#include "erwin/datasets/md_polymer.h"
+#include "fuzz_support.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::vector<std::string> parts = erwin::fuzz::split_parts(data, size, 3);
+  erwin::fuzz::write_scratch("md/ptype.h5", parts[0]);
+  erwin::fuzz::write_scratch("md/bond.h5", parts[1]);
+  erwin::fuzz::write_scratch("md/position.h5", parts[2]);
+  erwin::fuzz::expect_clean(
+      [&] { erwin::datasets::load_md_trajectory((erwin::fuzz::scratch_dir() / "md").string()); });
+  return 0;
+}
