@@ -30,6 +30,11 @@ if(NOT Torch_DIR)
   endif()
 endif()
 
+# LibTorch's CMake compiles .cu files for every architecture the wheel supports (eleven) unless
+# told otherwise; the GPU machines are Ampere and Hopper (scripts/gpu-check.sh picks the device's).
+if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
+  set(TORCH_CUDA_ARCH_LIST "8.0;9.0")
+endif()
 find_package(Torch REQUIRED)
 message(STATUS "LibTorch ${Torch_VERSION} from ${Torch_DIR}")
 if(Torch_VERSION VERSION_LESS 2.0)

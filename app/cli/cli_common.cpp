@@ -15,6 +15,14 @@ torch::Device parse_device(const std::string& name) {
   return torch::kCUDA;
 }
 
+Precision parse_precision_option(const ArgParser& parser) {
+  try {
+    return parse_precision(parser.text("precision"));
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("option --precision: ") + e.what());
+  }
+}
+
 void synchronize(const torch::Device& device) {
   if (device.is_cuda()) torch::cuda::synchronize();
 }

@@ -7,12 +7,18 @@
 #include <vector>
 
 #include "erwin/balltree.h"
+#include "erwin/model/precision.h"
 #include "erwin/npy.h"
 
 namespace erwin::cli {
 
 // "cpu" or "cuda" (UsageError otherwise; std::invalid_argument when CUDA is unavailable).
 torch::Device parse_device(const std::string& name);
+
+class ArgParser;
+
+// The --precision option: "fp32" or "bf16" (UsageError otherwise).
+Precision parse_precision_option(const ArgParser& parser);
 
 // Waits for queued CUDA work so that wall-clock timings are honest; no-op on the CPU.
 void synchronize(const torch::Device& device);

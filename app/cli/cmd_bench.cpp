@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "erwin/model.h"
 #include "erwin/model/ball_attention.h"
+#include "erwin/model/precision.h"
 #include "progress.h"
 
 #if __has_include(<c10/cuda/CUDACachingAllocator.h>) && __has_include(<cuda_runtime_api.h>)
@@ -41,31 +42,27 @@ ErwinConfig readme_config() {
   return config;
 }
 
-std::vector<AttentionBackend> parse_attention_backends(const std::string& list) {
-  std::vector<AttentionBackend> backends;
+// A comma list of names, each parsed by `parse` (std::invalid_argument becomes a usage error).
+template <class Parse>
+auto parse_list(const std::string& option, const std::string& list, Parse parse) {
+  std::vector<decltype(parse(std::string()))> values;
   std::stringstream items(list);
   for (std::string name; std::getline(items, name, ',');) {
-    if (name == "auto")
-      backends.push_back(AttentionBackend::Auto);
-    else if (name == "reference")
-      backends.push_back(AttentionBackend::Reference);
-    else if (name == "blocked")
-      backends.push_back(AttentionBackend::Blocked);
-    else
-      throw UsageError("erwin bench: --attention: unknown '" + name +
-                       "' (auto, reference, blocked)");
+    try {
+      values.push_back(parse(name));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError("erwin bench: --" + option + ": " + e.what());
+    }
   }
-  if (backends.empty()) throw UsageError("erwin bench: --attention: empty list");
-  return backends;
+  if (values.empty()) throw UsageError("erwin bench: --" + option + ": empty list");
+  return values;
 }
 
-// The backend's name padded to the table's first column.
-std::string attention_backend_name(AttentionBackend backend) {
-  const char* name = backend == AttentionBackend::Reference ? "reference"
-                     : backend == AttentionBackend::Blocked ? "blocked"
-                                                            : "auto";
-  char column[16];
-  std::snprintf(column, sizeof column, "%-10s", name);
+// The row's label: attention backend and precision, padded to the table's first columns.
+std::string row_label(AttentionBackend backend, Precision precision) {
+  char column[32];
+  std::snprintf(column, sizeof column, "%-10s%-6s", attention_backend_name(backend),
+                precision_name(precision));
   return column;
 }
 
@@ -147,8 +144,9 @@ std::string format_mib(const std::optional<double>& value) {
 
 // One table row: medians and peaks of both passes at `size` points per cloud.
 std::string bench_size(ErwinTransformer& model, int64_t size, int64_t batch, int64_t warmup,
-                       int64_t repeats, const torch::Device& device) {
+                       int64_t repeats, const torch::Device& device, Precision precision) {
   const ErwinInputs inputs = random_inputs(size, batch, device);
+  const PrecisionGuard autocast(precision, device);
   ProgressBar progress("n=" + std::to_string(size), 2 * (warmup + repeats));
   int64_t done = 0;
   const Timing forward = time_step(
@@ -184,16 +182,19 @@ int run_bench(const Arguments& args) {
       "ms, with peak CUDA memory. The tree is built inside each pass, as in the published "
       "model. Default sizes: 1024..32768 points per cloud on CUDA, 1024 on the CPU (larger "
       "clouds take minutes there). At 1024 points a bottleneck ball holds two whole clouds, as "
-      "in the published code. --attention picks the ball-attention computation: reference "
-      "(cdist + scaled-dot-product attention, the published math), blocked (memory-lean "
-      "autograd function), auto (blocked for large balls), or a comma list to compare them "
-      "in one run.");
+      "in the published code. --attention picks the ball-attention computation: fused (the "
+      "fused kernels: scores from positions on the fly, nothing of size balls x heads x m x m), "
+      "reference (cdist + scaled-dot-product attention, the published math), blocked "
+      "(memory-lean autograd function), portable (the CUDA kernels' code run on the CPU, slow), "
+      "auto (fused where it runs), or a comma list to compare them in one run. --precision "
+      "bf16 runs under autocast to bfloat16 (float32 weights), fp32 without; a list compares.");
   parser.option("device", "cpu|cuda", "where to run", "cuda if available, else cpu")
       .option("sizes", "list", "points per cloud")
       .option("batch", "n", "clouds per batch", "16")
       .option("repeats", "n", "timed passes per size", "10 on cuda, 3 on cpu")
       .option("warmup", "n", "untimed passes per size", "2 on cuda, 1 on cpu")
-      .option("attention", "list", "auto, reference and/or blocked", "auto");
+      .option("attention", "list", "auto, fused, reference, blocked and/or portable", "auto")
+      .option("precision", "list", "fp32 and/or bf16", "fp32");
   if (!parser.parse(args)) return 0;
 
   const torch::Device device =
@@ -211,8 +212,11 @@ int run_bench(const Arguments& args) {
     throw UsageError("erwin bench: --batch and --repeats must be >= 1, --warmup >= 0");
   if (!cuda && !parser.has("sizes"))
     std::printf("note: on the CPU only 1024 points per cloud by default (use --sizes for more)\n");
-  const std::vector<AttentionBackend> backends =
-      parse_attention_backends(parser.has("attention") ? parser.text("attention") : "auto");
+  const auto backends =
+      parse_list("attention", parser.has("attention") ? parser.text("attention") : "auto",
+                 parse_attention_backend);
+  const auto precisions = parse_list(
+      "precision", parser.has("precision") ? parser.text("precision") : "fp32", parse_precision);
 
   torch::manual_seed(0);
   ErwinTransformer model(readme_config());
@@ -223,19 +227,22 @@ int run_bench(const Arguments& args) {
 
   std::vector<std::string> rows;
   for (const int64_t size : sizes) {
-    for (const AttentionBackend backend : backends) {
-      AttentionBackendGuard attention(backend);
-      const std::string label = attention_backend_name(backend);
-      try {
-        rows.push_back(label + bench_size(model, size, batch, warmup, repeats, device));
-      } catch (const std::invalid_argument& e) {  // a size the configuration cannot take
-        rows.push_back(label + std::to_string(size) + "  skipped: " + e.what());
+    for (const Precision precision : precisions) {
+      for (const AttentionBackend backend : backends) {
+        AttentionBackendGuard attention(backend);
+        const std::string label = row_label(backend, precision);
+        try {
+          rows.push_back(label +
+                         bench_size(model, size, batch, warmup, repeats, device, precision));
+        } catch (const std::invalid_argument& e) {  // a size the configuration cannot take
+          rows.push_back(label + std::to_string(size) + "  skipped: " + e.what());
+        }
       }
     }
   }
 
-  std::printf("\n%-10s%10s %12s %14s %12s %14s\n", "attention", "points", "fwd ms", "fwd+bwd ms",
-              "fwd MiB", "fwd+bwd MiB");
+  std::printf("\n%-10s%-6s%10s %12s %14s %12s %14s\n", "attention", "prec", "points", "fwd ms",
+              "fwd+bwd ms", "fwd MiB", "fwd+bwd MiB");
   for (const auto& row : rows) std::printf("%s\n", row.c_str());
 #ifndef ERWIN_CLI_PEAK_MEMORY
   if (cuda) std::printf("(peak memory: this build has no CUDA allocator headers)\n");

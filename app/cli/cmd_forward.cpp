@@ -91,6 +91,7 @@ int run_forward(const Arguments& args) {
       .option("input", "file.npz", "model inputs")
       .option("output", "file.npy", "output features")
       .option("device", "cpu|cuda", "where to run", "cpu")
+      .option("precision", "fp32|bf16", "bf16: autocast to bfloat16 (float32 weights)", "fp32")
       .option("radius", "r", "radius graph when mp_steps > 0 and the input has no edge_index")
       .flag("train", "train mode: BatchNorm uses batch statistics");
   if (!parser.parse(args)) return 0;
@@ -111,12 +112,13 @@ int run_forward(const Arguments& args) {
       to_device(read_inputs(NpzArchive::load(parser.text("input")), parser), device);
 
   torch::NoGradGuard no_grad;
+  const PrecisionGuard autocast(parse_precision_option(parser), device);
   const auto start = std::chrono::steady_clock::now();
   const ErwinOutput result = model->forward(inputs);
   synchronize(device);
   const double forward_ms = elapsed_ms(start);
 
-  save_npy(output, result.features.cpu());
+  save_npy(output, result.features.to(torch::kCPU, torch::kFloat));
   std::printf("forward (%s mode, %s, %s tree): %.2f ms\nwrote %s [%lld, %lld]\n",
               parser.flag_set("train") ? "train" : "eval", device.str().c_str(),
               inputs.tree ? "given" : "built", forward_ms, output.c_str(),

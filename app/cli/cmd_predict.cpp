@@ -30,6 +30,7 @@ int run_predict(const Arguments& args) {
   options.knn = load_training_checkpoint(checkpoint).run_config.data.knn;
   const auto dataset =
       datasets::ShapenetCarDataset::open(parser.text("data"), parser.text("split"), options);
+  const PrecisionGuard autocast(parse_precision_option(parser), device);
   datasets::ShapenetPrediction prediction =
       datasets::predict_shapenet_car(model, dataset, parser.integer("car"), device);
   prediction.checkpoint = checkpoint;

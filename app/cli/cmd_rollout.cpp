@@ -39,6 +39,7 @@ int run_rollout(const Arguments& args) {
   std::fflush(stdout);  // before the long step, also when stdout is a pipe
   const auto start = std::chrono::steady_clock::now();
   ProgressBar progress("rollout", steps);
+  const PrecisionGuard autocast(parse_precision_option(parser), device);
   datasets::EagleRollout rollout =
       datasets::eagle_rollout(model, parser.text("data"), parser.text("split"),
                               parser.integer("simulation"), parser.integer("start"), steps, device,

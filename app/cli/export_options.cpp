@@ -48,6 +48,7 @@ void add_model_result_options(ArgParser& parser) {
       .option("data", "dir", "data set root")
       .option("split", "train|valid|test", "split of the data set", "test")
       .option("device", "cpu|cuda", "where the model runs", "cpu")
+      .option("precision", "fp32|bf16", "bf16: autocast to bfloat16 (float32 weights)", "fp32")
       .option("output", "file.h5", "write the results to this HDF5 file")
       .option("pvd", "dir/name.pvd", "write ParaView files: name.pvd and name_<frame>.vtu");
 }

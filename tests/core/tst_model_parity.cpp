@@ -1,7 +1,8 @@
 // Numerical parity of ErwinTransformer with the published implementation on every reference
 // model fixture, fed the fixture's trees and edges (README "Model fixtures"; tolerances there),
-// with the reference attention math and with the blocked attention function; and end to end,
-// with the trees the model builds itself.
+// with the reference attention math, the blocked attention function and the fused kernels (the
+// CPU's, and the CUDA kernels' shared code run on the CPU); and end to end, with the trees the
+// model builds itself. The fused kernels also against the reference math, to the bounds.
 #include <QTest>
 
 #include "erwin/model/ball_attention.h"
@@ -41,6 +42,8 @@ class ModelParity : public QObject {
       QTest::addRow("%s/reference", name) << fixture << int(AttentionBackend::Reference) << false;
       QTest::addRow("%s/blocked", name) << fixture << int(AttentionBackend::Blocked) << false;
       QTest::addRow("%s/own-trees", name) << fixture << int(AttentionBackend::Blocked) << true;
+      QTest::addRow("%s/fused", name) << fixture << int(AttentionBackend::Fused) << false;
+      QTest::addRow("%s/portable", name) << fixture << int(AttentionBackend::Portable) << false;
     }
   }
 
@@ -135,6 +138,75 @@ class ModelParity : public QObject {
 
     expect_gradients_match(*model, *exact_model, f.archive,
                            {kGradientTolerance, kGradientTolerance});
+  }
+
+  // Fused against the reference math on every fixture, train mode (BatchNorm on batch
+  // statistics) with the fixtures' loss: outputs within 1e-5 absolute in float32, gradients within
+  // 1e-4 relative, all together and per parameter; a parameter whose float32 reference gradient
+  // is itself rounding noise (more than 1e-5 from the float64 gradient: biases feeding a
+  // training-mode BatchNorm, analytically zero) must instead be as close to the float64 gradient
+  // as the reference is, within the factor of 10 the gradient rule of gradient_check.h allows.
+  void fused_equals_reference_data() {
+    QTest::addColumn<QString>("fixture");
+    QTest::addColumn<int>("backend");
+    for (const char* name : kFixtures) {
+      QTest::addRow("%s/fused", name) << QString(name) << int(AttentionBackend::Fused);
+      QTest::addRow("%s/portable", name) << QString(name) << int(AttentionBackend::Portable);
+    }
+  }
+  void fused_equals_reference() {
+    QFETCH(QString, fixture);
+    QFETCH(int, backend);
+    ERWIN_REQUIRE_FIXTURE(reference_file(fixture.toStdString() + ".npz"));
+    const auto f = load_current();
+    auto run = [&](AttentionBackend attention, torch::Dtype dtype) {
+      AttentionBackendGuard guard(attention);
+      auto model = fixture_model(f);
+      model->to(dtype);
+      auto inputs = f.inputs;
+      inputs.node_features = inputs.node_features.to(dtype);
+      inputs.node_positions = inputs.node_positions.to(dtype);
+      train_step(*model, inputs);
+      return std::pair{model_output_.detach().clone(), model};
+    };
+    const auto [reference_out, reference] = run(AttentionBackend::Reference, torch::kFloat);
+    const auto [fused_out, fused] = run(static_cast<AttentionBackend>(backend), torch::kFloat);
+    const auto exact = run(AttentionBackend::Reference, torch::kDouble).second;
+    const double output_error = max_abs_diff(fused_out, reference_out);
+    QVERIFY2(output_error <= 1e-5,
+             qPrintable(QString("output max abs error %1").arg(output_error)));
+
+    const auto exact_params = exact->named_parameters();
+    const auto reference_params = reference->named_parameters();
+    std::vector<torch::Tensor> ours_all, reference_all;
+    double worst = 0;
+    for (const auto& [name, param] : fused->named_parameters().pairs()) {
+      const auto reference_grad = reference_params[name].grad();
+      QCOMPARE(param.grad().defined(), reference_grad.defined());
+      if (!reference_grad.defined()) continue;
+      const auto ours = param.grad().to(torch::kDouble), theirs = reference_grad.to(torch::kDouble);
+      ours_all.push_back(ours.flatten());
+      reference_all.push_back(theirs.flatten());
+      const auto exact_grad = exact_params[name].grad();
+      const double reference_noise = relative_error(theirs, exact_grad);
+      const QString what = QString::fromStdString(name);
+      if (reference_noise > 1e-5) {
+        const double ours_noise = relative_error(ours, exact_grad);
+        QVERIFY2(ours_noise <= std::max(10 * reference_noise, 1e-4),
+                 qPrintable(QString("%1: %2 from float64, reference %3")
+                                .arg(what)
+                                .arg(ours_noise)
+                                .arg(reference_noise)));
+        continue;
+      }
+      const double error = relative_error(ours, theirs);
+      worst = std::max(worst, error);
+      QVERIFY2(error <= 1e-4, qPrintable(QString("%1: relative error %2").arg(what).arg(error)));
+    }
+    const double overall = relative_error(torch::cat(ours_all), torch::cat(reference_all));
+    qInfo("%s: output max abs %.3g, gradients all together %.3g, worst parameter %.3g",
+          qPrintable(fixture), output_error, overall, worst);
+    QVERIFY2(overall <= 1e-4, qPrintable(QString("all gradients: relative error %1").arg(overall)));
   }
 
   // What makes the own-trees rows above pass: the model builds the fixture's trees slot for slot.

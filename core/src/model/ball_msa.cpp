@@ -28,10 +28,9 @@ torch::Tensor BallMSAImpl::forward(const torch::Tensor& x, const torch::Tensor& 
 
   auto h = x + pe_proj(relative_to_ball_centre(balls));
   // Column (head * E + e) * 3 + k of qkv holds q/k/v (k = 0/1/2): interleaved innermost (SPEC §3).
-  auto qkv_heads =
-      qkv(h).view({num_balls, ball_size, num_heads, head_dim, 3}).permute({4, 0, 2, 1, 3});
-  auto attended = ball_attention(qkv_heads[0], qkv_heads[1], qkv_heads[2], balls, sigma_att);
-  return proj(attended.permute({0, 2, 1, 3}).reshape({num_balls * ball_size, dim}));
+  const auto packed = qkv(h).view({num_balls, ball_size, num_heads, head_dim, 3});
+  const auto attended = ball_attention_packed(packed, balls, sigma_att);  // [balls, m, H, E]
+  return proj(attended.reshape({num_balls * ball_size, dim}));
 }
 
 }  // namespace erwin

@@ -4,6 +4,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "erwin/model/precision.h"
 #include "erwin/read_file.h"
 #include "json_fields.h"
 
@@ -59,10 +60,11 @@ void read_schedule(const nlohmann::json& obj, ScheduleSettings& s) {
 }
 
 void read_training(const nlohmann::json& obj, RunConfig& c) {
-  detail::reject_unknown_keys(obj,
-                              {"batch_size", "steps", "log_interval", "val_interval", "val_batches",
-                               "checkpoint_interval", "checkpoint_path", "device", "seed"},
-                              "training");
+  detail::reject_unknown_keys(
+      obj,
+      {"batch_size", "steps", "log_interval", "val_interval", "val_batches", "checkpoint_interval",
+       "checkpoint_path", "device", "precision", "seed"},
+      "training");
   detail::read_field(obj, "batch_size", "training", c.batch_size);
   detail::read_field(obj, "steps", "training", c.steps);
   detail::read_field(obj, "log_interval", "training", c.log_interval);
@@ -71,6 +73,7 @@ void read_training(const nlohmann::json& obj, RunConfig& c) {
   detail::read_field(obj, "checkpoint_interval", "training", c.checkpoint_interval);
   detail::read_field(obj, "checkpoint_path", "training", c.checkpoint_path);
   detail::read_field(obj, "device", "training", c.device);
+  detail::read_field(obj, "precision", "training", c.precision);
   detail::read_field(obj, "seed", "training", c.seed);
 }
 
@@ -117,6 +120,11 @@ void RunConfig::validate() const {
     (void)torch::Device(device);
   } catch (const c10::Error&) {
     throw std::invalid_argument("training.device: unknown device '" + device + "'");
+  }
+  try {
+    (void)parse_precision(precision);
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("training.precision: ") + e.what());
   }
 }
 
@@ -179,6 +187,7 @@ std::string RunConfig::to_json() const {
                       {"checkpoint_interval", checkpoint_interval},
                       {"checkpoint_path", checkpoint_path},
                       {"device", device},
+                      {"precision", precision},
                       {"seed", seed}};
   return root.dump(2);
 }

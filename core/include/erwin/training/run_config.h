@@ -63,6 +63,7 @@ struct RunConfig {
   int64_t checkpoint_interval = 1000;  // 0: only at the end
   std::string checkpoint_path;         // empty: no checkpoints
   std::string device = "cpu";          // "cpu" | "cuda" | "cuda:N"
+  std::string precision = "fp32";      // "fp32" | "bf16": autocast, float32 master weights
   uint64_t seed = 0;
 
   // Throws std::invalid_argument naming the offending field.
@@ -70,7 +71,7 @@ struct RunConfig {
 
   // Object {"name", "task", "data": {...}, "model": ErwinConfig JSON, "optimizer": {...},
   // "schedule": {...}, "training": {"batch_size", "steps", "log_interval", "val_interval",
-  // "val_batches", "checkpoint_interval", "checkpoint_path", "device", "seed"}}. Absent fields
+  // "val_batches", "checkpoint_interval", "checkpoint_path", "device", "precision", "seed"}}. Absent fields
   // keep the defaults above; unknown keys and wrong types are std::invalid_argument naming the
   // field (and the file for from_json_file).
   static RunConfig from_json(const std::string& json_text);
