@@ -20,6 +20,18 @@ inline double relative_error(const torch::Tensor& value, const torch::Tensor& re
          std::max(reference.norm().item<double>(), 1e-300);
 }
 
+inline bool is_qkv_bias(const std::string& name) {
+  const std::string suffix = ".qkv.bias";
+  return name.size() > suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Entries 0, 2, 3, 5, ... of an interleaved q/k/v vector: all but the keys'.
+inline torch::Tensor query_and_value_entries(int64_t n) {
+  const auto all = torch::arange(n);
+  return all.masked_select(all.remainder(3) != 1);
+}
+
 struct GradientTolerances {
   double each;     // relative, norm-wise, per parameter
   double overall;  // relative, all gradients concatenated
@@ -45,15 +57,36 @@ inline void expect_gradients_match(const torch::nn::Module& model,
       continue;
     }
     QVERIFY2(param.grad().defined(), qPrintable(qname + " has no grad"));
-    const auto ours = param.grad().to(torch::kDouble);
-    const auto reference = fixture.get(key).to(torch::kDouble);
-    const auto exact_grad = exact[name].grad();
+    auto ours = param.grad().to(torch::kDouble);
+    auto reference = fixture.get(key).to(torch::kDouble);
+    auto exact_grad = exact[name].grad();
     ours_all.push_back(ours.flatten());
     reference_all.push_back(reference.flatten());
     ++compared;
+    if (is_qkv_bias(name)) {
+      // The key third of a qkv bias (entries 1, 4, 7, ...: SPEC §3 step 2) adds q_i·b to every
+      // score of row i, which softmax ignores: its gradient is analytically zero, and both ours
+      // and the fixture's are float32 rounding noise there. That third is compared with the
+      // float64 gradient (its noise relative to the whole gradient within tol.each); the query
+      // and value thirds go through the rule below.
+      const auto keys = torch::arange(1, ours.numel(), 3);
+      const double key_noise =
+          (ours.index_select(0, keys) - exact_grad.index_select(0, keys)).norm().item<double>() /
+          std::max(exact_grad.norm().item<double>(), 1e-300);
+      QVERIFY2(
+          key_noise <= tol.each,
+          qPrintable(QString("grad.%1 (key third): %2 from float64").arg(qname).arg(key_noise)));
+      const auto rest = query_and_value_entries(ours.numel());
+      ours = ours.index_select(0, rest);
+      reference = reference.index_select(0, rest);
+      exact_grad = exact_grad.index_select(0, rest);
+    }
     const double error = relative_error(ours, reference);
     const double fixture_noise = relative_error(reference, exact_grad);
-    if (fixture_noise <= tol.each) {
+    // Ours and the fixture's can differ by up to the sum of their distances from the exact
+    // gradient; the strict comparison holds only where the fixture's own rounding leaves room
+    // for ours (at most half the tolerance). Beyond that the fixture is noise-dominated.
+    if (fixture_noise <= tol.each / 2) {
       QVERIFY2(error <= tol.each,
                qPrintable(QString("grad.%1: relative error %2").arg(qname).arg(error)));
       continue;

@@ -129,6 +129,8 @@ class ModelParity : public QObject {
 
     // The same step in float64 gives the exact gradients up to ~1e-15: it shows which fixture
     // gradients are themselves float32 rounding noise (see noise_dominated below).
+    // (Auto: the fused kernels take no float64, the reference math does.)
+    AttentionBackendGuard exact_attention(AttentionBackend::Auto);
     auto exact_model = fixture_model(f);
     exact_model->to(torch::kDouble);
     auto exact_inputs = inputs;
@@ -141,7 +143,8 @@ class ModelParity : public QObject {
   }
 
   // Fused against the reference math on every fixture, train mode (BatchNorm on batch
-  // statistics) with the fixtures' loss: outputs within 1e-5 absolute in float32, gradients within
+  // statistics) with the fixtures' loss: outputs within 1e-5 absolute in float32 (see below for
+  // what the reference's own rounding adds), gradients within
   // 1e-4 relative, all together and per parameter; a parameter whose float32 reference gradient
   // is itself rounding noise (more than 1e-5 from the float64 gradient: biases feeding a
   // training-mode BatchNorm, analytically zero) must instead be as close to the float64 gradient
@@ -172,8 +175,23 @@ class ModelParity : public QObject {
     const auto [reference_out, reference] = run(AttentionBackend::Reference, torch::kFloat);
     const auto [fused_out, fused] = run(static_cast<AttentionBackend>(backend), torch::kFloat);
     const auto exact = run(AttentionBackend::Reference, torch::kDouble).second;
+    // The reference math's cdist computes |x|² + |y|² − 2x·y, off by ~sqrt(eps) for the zero
+    // distances of padding copies, while the fused kernels subtract positions: on
+    // erwin_3d_resnet_knn the reference is 1.4e-5 from the float64 model and the fused kernels
+    // 1.7e-6. So the bound of 1e-5 is checked against the float64 model, and fused against
+    // reference within 1e-5 plus the reference's own distance from float64.
     const double output_error = max_abs_diff(fused_out, reference_out);
-    QVERIFY2(output_error <= 1e-5,
+    const auto exact_out = model_output_.detach();
+    const double reference_rounding = max_abs_diff(reference_out, exact_out);
+    const double fused_rounding = max_abs_diff(fused_out, exact_out);
+    qInfo(
+        "%s: fused vs reference %.3g; from the float64 model: reference %.3g, fused %.3g "
+        "(max abs; outputs up to %.3g)",
+        qPrintable(fixture), output_error, reference_rounding, fused_rounding,
+        exact_out.abs().max().item<double>());
+    QVERIFY2(fused_rounding <= 1e-5,
+             qPrintable(QString("fused output: %1 from the float64 model").arg(fused_rounding)));
+    QVERIFY2(output_error <= 1e-5 + reference_rounding,
              qPrintable(QString("output max abs error %1").arg(output_error)));
 
     const auto exact_params = exact->named_parameters();
