@@ -1,13 +1,14 @@
 #include "erwin/checkpoint.h"
 
 #include <cmath>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
 #include "erwin/atomic_file.h"
+#include "erwin/json_text.h"
 #include "erwin/npy.h"
+#include "erwin/read_file.h"
 #include "erwin/torch_pickle.h"
 
 namespace erwin {
@@ -38,19 +39,9 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-// The first bytes of `path`: enough for a zip local file header and its member name.
-std::vector<char> read_head(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("cannot open weights file " + path);
-  std::vector<char> bytes(30 + 4096);
-  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  bytes.resize(static_cast<size_t>(in.gcount()));
-  return bytes;
-}
-
 // Name of the first member of a zip archive: numpy writes `<name>.npy` members, torch.save
 // `<archive>/data.pkl` first. Empty when the bytes are not a zip local file header.
-std::string first_zip_member(const std::vector<char>& bytes) {
+std::string first_zip_member(const std::string& bytes) {
   if (bytes.size() < 30 || std::string(bytes.data(), 4) != std::string("PK\x03\x04", 4)) return {};
   const auto byte = [&](size_t i) { return static_cast<size_t>(static_cast<uint8_t>(bytes[i])); };
   const size_t name_length = byte(26) | (byte(27) << 8);
@@ -176,7 +167,8 @@ void load_state_dict(torch::nn::Module& module, const StateDict& state, bool str
 }
 
 WeightsFormat detect_weights_format(const std::string& path) {
-  const auto member = first_zip_member(read_head(path));
+  // The head of the file: enough for a zip local file header and its member name.
+  const auto member = first_zip_member(read_regular_file(path, 30 + 4096));
   if (member.empty())
     throw FormatError(path +
                       ": not a zip archive (.npz, or torch.save's default format since "
@@ -234,7 +226,9 @@ void load_weights(torch::nn::Module& module, const std::string& path, bool stric
 std::optional<ErwinConfig> read_weights_config(const std::string& path) {
   switch (detect_weights_format(path)) {
     case WeightsFormat::Npz: {  // the reference fixtures' __meta__.config
-      const auto meta = nlohmann::json::parse(NpzArchive::load(path).meta_json(), nullptr, false);
+      const std::string text = NpzArchive::load(path).meta_json();
+      if (text.empty()) return std::nullopt;
+      const auto meta = parse_json_text(text, path + ": __meta__");
       if (!meta.is_object() || !meta.contains("config")) return std::nullopt;
       return config_from_json(meta.at("config").dump(), path + ": __meta__.config");
     }
@@ -243,7 +237,7 @@ std::optional<ErwinConfig> read_weights_config(const std::string& path) {
     case WeightsFormat::LegacyTrainingArchive: {
       const auto run_config = required_item(legacy_training_attributes(path), "run_config", path);
       if (!run_config.isString()) throw FormatError(path + ": run_config is not text");
-      const auto model = nlohmann::json::parse(run_config.toStringRef(), nullptr, false);
+      const auto model = parse_json_text(run_config.toStringRef(), path + ": run_config");
       if (!model.is_object() || !model.contains("model"))
         throw FormatError(path + ": run_config lacks 'model'");
       return config_from_json(model.at("model").dump(), path + ": run_config.model");
@@ -271,7 +265,7 @@ ErwinConfig erwin_config_from_pickled(const torch::IValue& config, const std::st
   nlohmann::json arguments = nlohmann::json::object();
   for (const char* key : kErwinArguments)  // only these: the rest may hold anything
     if (auto value = pickled_item(all, key))
-      arguments[key] = nlohmann::json::parse(pickled_to_json(*value, what + "." + key));
+      arguments[key] = parse_json_text(pickled_to_json(*value, what + "." + key), what + "." + key);
   return config_from_json(arguments.dump(), what);
 }
 

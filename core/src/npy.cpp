@@ -2,8 +2,6 @@
 // writers. Format references: numpy/lib/format.py docstring and PKWARE APPNOTE.TXT §4.3.
 #include "erwin/npy.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
@@ -14,6 +12,7 @@
 
 #include "erwin/atomic_file.h"
 #include "erwin/read_file.h"
+#include "zip.h"
 
 namespace erwin {
 namespace {
@@ -21,8 +20,6 @@ namespace {
 constexpr char kNpyMagic[] = "\x93NUMPY";
 constexpr size_t kNpyMagicSize = 6;
 constexpr size_t kNpyAlignment = 64;  // numpy pads headers so that data starts 64-aligned
-constexpr uint32_t kMax32 = 0xffffffffu;
-constexpr uint16_t kMax16 = 0xffffu;
 
 [[noreturn]] void fail(const std::string& what, const std::string& message) {
   throw FormatError(what + ": " + message);
@@ -48,7 +45,6 @@ class ByteReader {
   }
   size_t size() const { return size_; }
   const std::string& what() const { return what_; }
-  ByteReader named(std::string what) const { return ByteReader(data_, size_, std::move(what)); }
 
  private:
   void require(size_t offset, size_t bytes, const char* field) const {
@@ -235,14 +231,23 @@ class HeaderParser {
 
 // ---- .npy ----
 
+// The number of elements. The product of the non-zero dimensions must stay addressable in bytes
+// at the largest item size: a zero dimension does not make an overflowing shape harmless (its
+// strides still overflow), nor may the byte count wrap.
 int64_t element_count(const std::vector<int64_t>& shape, const std::string& what) {
-  int64_t count = 1;
+  constexpr int64_t kMaxElements = std::numeric_limits<int64_t>::max() / 16;
+  int64_t extent = 1;
+  bool empty = false;
   for (int64_t dim : shape) {
-    if (dim != 0 && count > std::numeric_limits<int64_t>::max() / dim)
+    if (dim == 0) {
+      empty = true;
+    } else if (extent > kMaxElements / dim) {
       fail(what, "bad header: field 'shape' is too large");
-    count *= dim;
+    } else {
+      extent *= dim;
+    }
   }
-  return count;
+  return empty ? 0 : extent;
 }
 
 torch::Tensor tensor_from_data(const char* data, const DType& dtype,
@@ -264,7 +269,7 @@ torch::Tensor tensor_from_data(const char* data, const DType& dtype,
   // Booleans are read as bytes and normalised: a byte other than 0/1 is not a valid C++ bool.
   const auto storage_type = dtype.scalar == torch::kBool ? torch::kUInt8 : dtype.scalar;
   auto out = torch::empty({count}, storage_type);
-  std::memcpy(out.data_ptr(), data, count * dtype.item_size);
+  if (count > 0) std::memcpy(out.data_ptr(), data, count * dtype.item_size);  // else no buffer
   if (dtype.big_endian) {
     auto* bytes = static_cast<unsigned char*>(out.data_ptr());
     for (int64_t i = 0; i < count; ++i)
@@ -322,186 +327,14 @@ std::string npy_header(const torch::Tensor& tensor, int& major) {
     const size_t unpadded = prefix + dict.size() + 1;
     return unpadded + (kNpyAlignment - unpadded % kNpyAlignment) % kNpyAlignment - prefix;
   };
-  major = padded_size(kNpyMagicSize + 4) <= kMax16 ? 1 : 2;
+  major = padded_size(kNpyMagicSize + 4) <= zip::kMax16 ? 1 : 2;
   const size_t size = padded_size(kNpyMagicSize + (major == 1 ? 4 : 6));
   dict.append(size - dict.size() - 1, ' ');
   dict.push_back('\n');
   return dict;
 }
 
-// ---- .npz (zip) ----
-
-constexpr uint32_t kLocalHeaderSig = 0x04034b50;
-constexpr uint32_t kCentralHeaderSig = 0x02014b50;
-constexpr uint32_t kEndOfCentralDirSig = 0x06054b50;
-constexpr uint32_t kZip64EndSig = 0x06064b50;
-constexpr uint32_t kZip64LocatorSig = 0x07064b50;
-constexpr uint16_t kZip64ExtraId = 0x0001;
-
-struct CentralDirectory {
-  uint64_t entries = 0;
-  uint64_t size = 0;
-  uint64_t offset = 0;
-};
-
-struct ZipEntry {
-  std::string name;
-  uint16_t flags = 0;
-  uint16_t method = 0;
-  uint32_t crc = 0;
-  uint64_t compressed_size = 0;
-  uint64_t uncompressed_size = 0;
-  uint64_t local_offset = 0;
-};
-
-size_t find_end_of_central_directory(const ByteReader& zip) {
-  constexpr size_t kMinRecord = 22;
-  if (zip.size() < kMinRecord) fail(zip.what(), "not a zip archive (too short)");
-  const size_t lowest = zip.size() > kMinRecord + kMax16 ? zip.size() - kMinRecord - kMax16 : 0;
-  for (size_t pos = zip.size() - kMinRecord + 1; pos-- > lowest;)
-    if (zip.uint(pos, 4, "signature") == kEndOfCentralDirSig) return pos;
-  fail(zip.what(), "not a zip archive or truncated (no end-of-central-directory record)");
-}
-
-CentralDirectory read_central_directory_location(const ByteReader& zip) {
-  const size_t eocd = find_end_of_central_directory(zip);
-  CentralDirectory cd{zip.uint(eocd + 10, 2, "entry count"),
-                      zip.uint(eocd + 12, 4, "directory size"),
-                      zip.uint(eocd + 16, 4, "directory offset")};
-  const bool zip64 = cd.entries == kMax16 || cd.size == kMax32 || cd.offset == kMax32;
-  if (zip64 && eocd >= 20 && zip.uint(eocd - 20, 4, "signature") == kZip64LocatorSig) {
-    const uint64_t record = zip.uint(eocd - 20 + 8, 8, "ZIP64 record offset");
-    if (zip.uint(record, 4, "ZIP64 signature") != kZip64EndSig)
-      fail(zip.what(), "bad ZIP64 end-of-central-directory record");
-    cd = {zip.uint(record + 32, 8, "ZIP64 entry count"), zip.uint(record + 40, 8, "ZIP64 size"),
-          zip.uint(record + 48, 8, "ZIP64 offset")};
-  }
-  return cd;
-}
-
-// ZIP64 extended information (APPNOTE §4.5.3): present only for fields stored as 0xffffffff,
-// in the order uncompressed size, compressed size, local header offset.
-void apply_zip64_extra(const ByteReader& zip, size_t extra, size_t extra_length, ZipEntry& entry) {
-  size_t pos = extra;
-  while (pos + 4 <= extra + extra_length) {
-    const auto id = zip.uint(pos, 2, "extra field id");
-    const auto length = zip.uint(pos + 2, 2, "extra field length");
-    if (id == kZip64ExtraId) {
-      size_t field = pos + 4;
-      const size_t end = field + length;
-      for (uint64_t* value :
-           {&entry.uncompressed_size, &entry.compressed_size, &entry.local_offset}) {
-        if (*value != kMax32) continue;
-        if (field + 8 > end) fail(zip.what(), "bad ZIP64 extra field for member " + entry.name);
-        *value = zip.uint(field, 8, "ZIP64 extra field");
-        field += 8;
-      }
-      return;
-    }
-    pos += 4 + length;
-  }
-}
-
-std::vector<ZipEntry> read_entries(const ByteReader& zip) {
-  const CentralDirectory cd = read_central_directory_location(zip);
-  std::vector<ZipEntry> entries;
-  size_t pos = cd.offset;
-  for (uint64_t i = 0; i < cd.entries; ++i) {
-    if (zip.uint(pos, 4, "central directory signature") != kCentralHeaderSig)
-      fail(zip.what(), "corrupt central directory (entry " + std::to_string(i) + ")");
-    ZipEntry entry;
-    entry.flags = static_cast<uint16_t>(zip.uint(pos + 8, 2, "flags"));
-    entry.method = static_cast<uint16_t>(zip.uint(pos + 10, 2, "compression method"));
-    entry.crc = static_cast<uint32_t>(zip.uint(pos + 16, 4, "crc32"));
-    entry.compressed_size = zip.uint(pos + 20, 4, "compressed size");
-    entry.uncompressed_size = zip.uint(pos + 24, 4, "uncompressed size");
-    const size_t name_length = zip.uint(pos + 28, 2, "name length");
-    const size_t extra_length = zip.uint(pos + 30, 2, "extra length");
-    const size_t comment_length = zip.uint(pos + 32, 2, "comment length");
-    entry.local_offset = zip.uint(pos + 42, 4, "local header offset");
-    entry.name.assign(zip.at(pos + 46, name_length, "member name"), name_length);
-    apply_zip64_extra(zip, pos + 46 + name_length, extra_length, entry);
-    entries.push_back(std::move(entry));
-    pos += 46 + name_length + extra_length + comment_length;
-  }
-  return entries;
-}
-
-std::string inflate_raw(const char* data, const ZipEntry& entry, const std::string& what) {
-  // Deflate expands at most 1032-fold (RFC 1951: a 258-byte match per 2 bits), so a larger
-  // declared size is a lie; checking it first keeps a small file from allocating gigabytes.
-  constexpr uint64_t kMaxDeflateRatio = 1032, kSlack = 1024;
-  if (entry.uncompressed_size / kMaxDeflateRatio > entry.compressed_size + kSlack)
-    fail(what,
-         "declares " + std::to_string(entry.uncompressed_size) + " bytes from " +
-             std::to_string(entry.compressed_size) +
-             " compressed bytes, more than deflate can expand to (damaged or hostile archive)");
-  std::string out(entry.uncompressed_size, '\0');
-  z_stream stream{};
-  if (inflateInit2(&stream, -MAX_WBITS) != Z_OK) fail(what, "zlib initialisation failed");
-  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data));
-  stream.next_out = reinterpret_cast<Bytef*>(out.data());
-  int status = Z_OK;
-  // zlib counts in uInt: feed and drain at most 1 GiB per call so that large members work.
-  constexpr uint64_t kChunk = 1u << 30;
-  uint64_t in_left = entry.compressed_size, out_left = entry.uncompressed_size;
-  while (status == Z_OK) {
-    if (stream.avail_in == 0) {
-      stream.avail_in = static_cast<uInt>(std::min(in_left, kChunk));
-      in_left -= stream.avail_in;
-    }
-    if (stream.avail_out == 0) {
-      stream.avail_out = static_cast<uInt>(std::min(out_left, kChunk));
-      out_left -= stream.avail_out;
-    }
-    status = inflate(&stream, Z_NO_FLUSH);
-    if (status == Z_BUF_ERROR && (stream.avail_in != 0 || in_left != 0) &&
-        (stream.avail_out != 0 || out_left != 0))
-      status = Z_OK;  // no progress possible this round only because a buffer was refilled
-  }
-  const uint64_t produced = stream.total_out;
-  inflateEnd(&stream);
-  if (status != Z_STREAM_END || produced != entry.uncompressed_size)
-    fail(what, "corrupt deflate data (" + std::to_string(produced) + " of " +
-                   std::to_string(entry.uncompressed_size) + " bytes inflated)");
-  return out;
-}
-
-uint32_t crc32_of(const char* data, size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  constexpr size_t kChunk = 1u << 30;
-  for (size_t done = 0; done < size;) {
-    const size_t n = std::min(size - done, kChunk);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), static_cast<uInt>(n));
-    done += n;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-torch::Tensor read_member(const ByteReader& zip, const ZipEntry& entry) {
-  const std::string what = zip.what() + ":" + entry.name;
-  if (entry.flags & 0x1) fail(what, "encrypted members are not supported");
-  if (entry.method != 0 && entry.method != 8)
-    fail(what, "unsupported compression method " + std::to_string(entry.method) +
-                   " (only stored and deflated)");
-  const size_t local = entry.local_offset;
-  if (zip.uint(local, 4, "local header signature") != kLocalHeaderSig)
-    fail(what, "bad local header signature");
-  const size_t data_start =
-      local + 30 + zip.uint(local + 26, 2, "name length") + zip.uint(local + 28, 2, "extra length");
-  const char* data = zip.named(what).at(data_start, entry.compressed_size, "member data");
-
-  std::string inflated;
-  if (entry.method == 8) {
-    inflated = inflate_raw(data, entry, what);
-    data = inflated.data();
-  } else if (entry.compressed_size != entry.uncompressed_size) {
-    fail(what, "stored member with differing compressed and uncompressed sizes");
-  }
-  if (crc32_of(data, entry.uncompressed_size) != entry.crc)
-    fail(what, "CRC mismatch (the archive is corrupt)");
-  return parse_npy_bytes(data, entry.uncompressed_size, what);
-}
+// ---- .npz (zip; reading in zip.cpp) ----
 
 std::string member_name(const std::string& file_name) {
   const std::string suffix = ".npy";
@@ -517,23 +350,23 @@ class StoredZipWriter {
   explicit StoredZipWriter(std::ofstream& out) : out_(out) {}
 
   void add(const std::string& name, const std::string& data) {
-    const uint32_t crc = crc32_of(data.data(), data.size());
-    const bool zip64 = data.size() >= kMax32 || offset_ >= kMax32;
+    const uint32_t crc = zip::crc32_of(data.data(), data.size());
+    const bool zip64 = data.size() >= zip::kMax32 || offset_ >= zip::kMax32;
     std::string local;
-    put_le(local, kLocalHeaderSig, 4);
+    put_le(local, zip::kLocalHeaderSignature, 4);
     put_le(local, zip64 ? 45 : 20, 2);  // version needed
     put_le(local, 0, 2);                // flags
     put_le(local, 0, 2);                // method: stored
     put_le(local, 0, 2);                // time 00:00
     put_le(local, 0x21, 2);             // date 1980-01-01
     put_le(local, crc, 4);
-    put_le(local, zip64 ? kMax32 : data.size(), 4);
-    put_le(local, zip64 ? kMax32 : data.size(), 4);
+    put_le(local, zip64 ? zip::kMax32 : data.size(), 4);
+    put_le(local, zip64 ? zip::kMax32 : data.size(), 4);
     put_le(local, name.size(), 2);
     put_le(local, zip64 ? 20 : 0, 2);
     local += name;
     if (zip64) {
-      put_le(local, kZip64ExtraId, 2);
+      put_le(local, zip::kZip64ExtraId, 2);
       put_le(local, 16, 2);
       put_le(local, data.size(), 8);
       put_le(local, data.size(), 8);
@@ -548,11 +381,12 @@ class StoredZipWriter {
     const uint64_t cd_offset = offset_;
     write(central_);
     const uint64_t cd_size = central_.size();
-    const bool zip64 = entries_ >= kMax16 || cd_offset >= kMax32 || cd_size >= kMax32;
+    const bool zip64 =
+        entries_ >= zip::kMax16 || cd_offset >= zip::kMax32 || cd_size >= zip::kMax32;
     std::string end;
     if (zip64) {
       const uint64_t record = offset_;
-      put_le(end, kZip64EndSig, 4);
+      put_le(end, zip::kZip64EndSignature, 4);
       put_le(end, 44, 8);  // size of the remaining record
       put_le(end, 45, 2);
       put_le(end, 45, 2);
@@ -562,17 +396,17 @@ class StoredZipWriter {
       put_le(end, entries_, 8);
       put_le(end, cd_size, 8);
       put_le(end, cd_offset, 8);
-      put_le(end, kZip64LocatorSig, 4);
+      put_le(end, zip::kZip64LocatorSignature, 4);
       put_le(end, 0, 4);
       put_le(end, record, 8);
       put_le(end, 1, 4);
     }
-    put_le(end, kEndOfCentralDirSig, 4);
+    put_le(end, zip::kEndOfDirectorySignature, 4);
     put_le(end, 0, 4);  // disk numbers
-    put_le(end, zip64 ? kMax16 : entries_, 2);
-    put_le(end, zip64 ? kMax16 : entries_, 2);
-    put_le(end, zip64 ? kMax32 : cd_size, 4);
-    put_le(end, zip64 ? kMax32 : cd_offset, 4);
+    put_le(end, zip64 ? zip::kMax16 : entries_, 2);
+    put_le(end, zip64 ? zip::kMax16 : entries_, 2);
+    put_le(end, zip64 ? zip::kMax32 : cd_size, 4);
+    put_le(end, zip64 ? zip::kMax32 : cd_offset, 4);
     put_le(end, 0, 2);  // comment length
     write(end);
   }
@@ -585,11 +419,11 @@ class StoredZipWriter {
 
   void append_central_entry(const std::string& name, uint32_t crc, uint64_t size,
                             uint64_t local_offset) {
-    const bool big = size >= kMax32;
-    const bool far = local_offset >= kMax32;
+    const bool big = size >= zip::kMax32;
+    const bool far = local_offset >= zip::kMax32;
     std::string extra;
     if (big || far) {
-      put_le(extra, kZip64ExtraId, 2);
+      put_le(extra, zip::kZip64ExtraId, 2);
       put_le(extra, (big ? 16 : 0) + (far ? 8 : 0), 2);
       if (big) {
         put_le(extra, size, 8);
@@ -598,7 +432,7 @@ class StoredZipWriter {
       if (far) put_le(extra, local_offset, 8);
     }
     std::string& c = central_;
-    put_le(c, kCentralHeaderSig, 4);
+    put_le(c, zip::kCentralHeaderSignature, 4);
     put_le(c, 45, 2);  // version made by
     put_le(c, big || far ? 45 : 20, 2);
     put_le(c, 0, 2);
@@ -606,15 +440,15 @@ class StoredZipWriter {
     put_le(c, 0, 2);
     put_le(c, 0x21, 2);
     put_le(c, crc, 4);
-    put_le(c, big ? kMax32 : size, 4);
-    put_le(c, big ? kMax32 : size, 4);
+    put_le(c, big ? zip::kMax32 : size, 4);
+    put_le(c, big ? zip::kMax32 : size, 4);
     put_le(c, name.size(), 2);
     put_le(c, extra.size(), 2);
     put_le(c, 0, 2);  // comment
     put_le(c, 0, 2);  // disk
     put_le(c, 0, 2);  // internal attributes
     put_le(c, 0, 4);  // external attributes
-    put_le(c, far ? kMax32 : local_offset, 4);
+    put_le(c, far ? zip::kMax32 : local_offset, 4);
     c += name;
     c += extra;
   }
@@ -653,13 +487,15 @@ void save_npy(const std::string& path, const torch::Tensor& tensor) {
 
 NpzArchive NpzArchive::load(const std::string& path) {
   const std::string bytes = read_regular_file(path);
-  const ByteReader zip(bytes.data(), bytes.size(), path);
   NpzArchive archive;
   archive.path_ = path;
-  for (const ZipEntry& entry : read_entries(zip)) {
-    const std::string name = member_name(entry.name);
-    if (archive.members_.count(name)) fail(path, "duplicate member '" + entry.name + "'");
-    archive.members_.emplace(name, read_member(zip, entry));
+  std::string inflated;
+  for (const zip::Member& member : zip::read_members(bytes, path)) {
+    const std::string name = member_name(member.name);
+    if (archive.members_.count(name)) fail(path, "duplicate member '" + member.name + "'");
+    const std::string what = path + ":" + member.name;
+    const std::string_view data = zip::content(member, inflated, what);
+    archive.members_.emplace(name, parse_npy_bytes(data.data(), data.size(), what));
   }
   return archive;
 }

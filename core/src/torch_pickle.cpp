@@ -2,10 +2,10 @@
 
 #include <torch/csrc/jit/api/compilation_unit.h>
 #include <torch/csrc/jit/serialization/unpickler.h>
-#include <zlib.h>
 
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -14,6 +14,7 @@
 
 #include "erwin/npy.h"
 #include "erwin/read_file.h"
+#include "zip.h"
 
 namespace erwin {
 namespace {
@@ -272,140 +273,23 @@ void drop_build_states(const torch::IValue& value) {
   }
 }
 
-// ---- The zip layer, checked before any record is used ----
+// ---- The zip layer (zip.cpp), checked before any record is used ----
 // LibTorch's zip reader checks no CRC and trusts the sizes and offsets it reads (a truncated or
-// edited archive makes it read past its buffer), so archives are read here instead: every
-// record must lie within the file, be stored (torch.save never compresses) and match its CRC.
-
-constexpr uint32_t kLocalHeaderSignature = 0x04034b50;
-constexpr uint32_t kCentralHeaderSignature = 0x02014b50;
-constexpr uint32_t kEndOfDirectorySignature = 0x06054b50;
-constexpr uint32_t kZip64EndSignature = 0x06064b50;
-constexpr uint32_t kZip64LocatorSignature = 0x07064b50;
-constexpr uint64_t kMax16 = 0xffff, kMax32 = 0xffffffff;
-
-// Little-endian fields of the file's bytes; FormatError naming the file and the field when a
-// field lies outside the file.
-class Bytes {
- public:
-  Bytes(const std::string& bytes, const std::string& path) : bytes_(bytes), path_(path) {}
-  size_t size() const { return bytes_.size(); }
-  const char* at(uint64_t offset, uint64_t length, const std::string& field) const {
-    if (offset > bytes_.size() || length > bytes_.size() - offset)
-      throw FormatError(path_ + ": " + field + " lies outside the file (truncated or damaged)");
-    return bytes_.data() + offset;
-  }
-  uint64_t uint(uint64_t offset, size_t width, const std::string& field) const {
-    const char* p = at(offset, width, field);
-    uint64_t value = 0;
-    for (size_t i = 0; i < width; ++i) value |= uint64_t(uint8_t(p[i])) << (8 * i);
-    return value;
-  }
-
- private:
-  const std::string& bytes_;
-  const std::string& path_;
-};
-
-struct Directory {
-  uint64_t entries, offset;
-};
-
-Directory read_directory_location(const Bytes& zip, const std::string& path) {
-  constexpr size_t kEndRecordSize = 22;
-  if (zip.size() < kEndRecordSize) throw FormatError(path + ": not a zip archive (too short)");
-  const size_t lowest =
-      zip.size() > kEndRecordSize + kMax16 ? zip.size() - kEndRecordSize - kMax16 : 0;
-  for (size_t end = zip.size() - kEndRecordSize + 1; end-- > lowest;) {
-    if (zip.uint(end, 4, "signature") != kEndOfDirectorySignature) continue;
-    Directory directory{zip.uint(end + 10, 2, "entry count"),
-                        zip.uint(end + 16, 4, "central directory offset")};
-    if (directory.entries != kMax16 && directory.offset != kMax32) return directory;
-    if (end < 20 || zip.uint(end - 20, 4, "ZIP64 locator") != kZip64LocatorSignature)
-      throw FormatError(path + ": ZIP64 end-of-directory locator missing");
-    const uint64_t record = zip.uint(end - 20 + 8, 8, "ZIP64 end-of-directory offset");
-    if (zip.uint(record, 4, "ZIP64 end-of-directory record") != kZip64EndSignature)
-      throw FormatError(path + ": bad ZIP64 end-of-directory record");
-    return {zip.uint(record + 32, 8, "ZIP64 entry count"),
-            zip.uint(record + 48, 8, "ZIP64 central directory offset")};
-  }
-  throw FormatError(path + ": not a zip archive or truncated (no end-of-directory record)");
-}
-
-// Sizes and offset stored as 0xffffffff are in the ZIP64 extra field (APPNOTE 4.5.3), in the
-// order size, compressed size, local header offset.
-void apply_zip64_sizes(const Bytes& zip, uint64_t extra, uint64_t extra_end,
-                       std::initializer_list<uint64_t*> fields, const std::string& what) {
-  while (extra + 4 <= extra_end) {
-    const uint64_t id = zip.uint(extra, 2, what + " extra field");
-    const uint64_t length = zip.uint(extra + 2, 2, what + " extra field");
-    if (id == 1) {
-      uint64_t at = extra + 4;
-      for (uint64_t* field : fields) {
-        if (*field != kMax32) continue;
-        if (at + 8 > extra + 4 + length) throw FormatError(what + ": bad ZIP64 extra field");
-        *field = zip.uint(at, 8, what + " ZIP64 extra field");
-        at += 8;
-      }
-      return;
-    }
-    extra += 4 + length;
-  }
-}
-
-uint32_t crc32_of(const char* data, uint64_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  constexpr uint64_t kChunk = 1u << 30;  // zlib counts in uInt
-  for (uint64_t done = 0; done < size;) {
-    const uint64_t n = std::min(size - done, kChunk);
-    crc = crc32(crc, reinterpret_cast<const Bytef*>(data + done), static_cast<uInt>(n));
-    done += n;
-  }
-  return static_cast<uint32_t>(crc);
-}
-
-// The data of the record whose central directory entry starts at `entry`; `next` is set to the
-// following entry. FormatError naming the file and the record for any inconsistency.
-std::string_view checked_record(const Bytes& zip, const std::string& path, uint64_t entry,
-                                std::string& name, uint64_t& next) {
-  if (zip.uint(entry, 4, "central directory entry") != kCentralHeaderSignature)
-    throw FormatError(path + ": corrupt zip central directory");
-  const uint64_t name_length = zip.uint(entry + 28, 2, "central directory entry");
-  const uint64_t extra_length = zip.uint(entry + 30, 2, "central directory entry");
-  name.assign(zip.at(entry + 46, name_length, "record name"), name_length);
-  next = entry + 46 + name_length + extra_length + zip.uint(entry + 32, 2, "record comment");
-  const std::string what = path + ": record " + name;
-  const uint64_t flags = zip.uint(entry + 8, 2, what), method = zip.uint(entry + 10, 2, what);
-  const auto crc = static_cast<uint32_t>(zip.uint(entry + 16, 4, what));
-  uint64_t compressed = zip.uint(entry + 20, 4, what), size = zip.uint(entry + 24, 4, what);
-  uint64_t local = zip.uint(entry + 42, 4, what);
-  apply_zip64_sizes(zip, entry + 46 + name_length, entry + 46 + name_length + extra_length,
-                    {&size, &compressed, &local}, what);
-  if ((flags & 0x1) || method != 0 || compressed != size)
-    throw FormatError(what + ": not a stored record (encrypted or compressed)");
-  if (zip.uint(local, 4, what + " local header") != kLocalHeaderSignature)
-    throw FormatError(what + ": bad local header");
-  const uint64_t data = local + 30 + zip.uint(local + 26, 2, what + " local header") +
-                        zip.uint(local + 28, 2, what + " local header");
-  const char* bytes = zip.at(data, size, "record " + name);
-  if (crc32_of(bytes, size) != crc)
-    throw FormatError(what + ": CRC mismatch (the archive is corrupt)");
-  return {bytes, size};
-}
+// edited archive makes it read past its buffer), so archives are read with the project's own:
+// every record must lie within the file and match its CRC. torch.save stores its records;
+// torch.jit.save deflates its code.
 
 // A torch.save / torch.jit.save archive whose records have all been checked (see above).
 // Record names are relative to the archive's top folder, as PyTorchStreamReader names them.
 class CheckedArchive {
  public:
   explicit CheckedArchive(const std::string& path) : path_(path), bytes_(read_regular_file(path)) {
-    const Bytes zip(bytes_, path_);
-    const Directory directory = read_directory_location(zip, path_);
-    uint64_t entry = directory.offset;
-    std::string name;
-    for (uint64_t i = 0; i < directory.entries; ++i) {
-      const std::string_view data = checked_record(zip, path_, entry, name, entry);
-      const size_t slash = name.find('/');
-      if (slash != std::string::npos) records_[name.substr(slash + 1)] = data;
+    for (const zip::Member& member : zip::read_members(bytes_, path_)) {
+      std::string& inflated = inflated_.emplace_back();
+      const std::string_view data =
+          zip::content(member, inflated, path_ + ": record " + member.name);
+      const size_t slash = member.name.find('/');
+      if (slash != std::string::npos) records_[member.name.substr(slash + 1)] = data;
     }
   }
   const std::string& path() const { return path_; }
@@ -429,6 +313,7 @@ class CheckedArchive {
  private:
   std::string path_;
   std::string bytes_;
+  std::deque<std::string> inflated_;  // deflated records' content (stable addresses)
   std::map<std::string, std::string_view> records_;
 };
 

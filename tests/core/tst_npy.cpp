@@ -435,6 +435,23 @@ class TestNpy : public QObject {
     write_bytes(file, build_zip({{"pos.npy", image, false}}, false));
     expect_format_error([&] { erwin::NpzArchive::load(file); }, {file, "pos.npy", "shorter"});
   }
+
+  // Found by fuzzing (tests/fuzz/corpus/npy/overflowing_empty_shape.npy): a zero dimension beside
+  // huge ones passed the size check and LibTorch's "Stride calculation overflowed" reached the
+  // caller; a count whose byte size wraps around 2^64 must not pass either.
+  void overflowing_shapes_are_refused() {
+    for (const char* shape : {"(0, 6333333333333333, 13333333333333332, 3)",
+                              "(4, 576460752303423488)", "(0, 999999999999999999, 99999999999)"})
+      expect_format_error(
+          [&] {
+            erwin::parse_npy(npy_image(std::string("{'descr': '<f8', 'fortran_order': False, "
+                                                   "'shape': ") +
+                                           shape + ", }",
+                                       ""),
+                             "huge.npy");
+          },
+          {"huge.npy", "'shape' is too large"});
+  }
 };
 
 QTEST_APPLESS_MAIN(TestNpy)
