@@ -1,8 +1,9 @@
 #include "checks.h"
 
 #include <filesystem>
-#include <fstream>
 #include <sstream>
+
+#include "erwin/read_file.h"
 
 namespace erwin::datasets::detail {
 
@@ -108,7 +109,7 @@ torch::Tensor npz_member(const NpzArchive& archive, const std::string& field, Ki
 
 std::vector<std::string> read_list(const std::string& path, const std::string& field) {
   require_file(path, field);
-  std::ifstream in(path);
+  std::istringstream in(read_regular_file(path));
   std::vector<std::string> lines;
   std::string line;
   while (std::getline(in, line)) {

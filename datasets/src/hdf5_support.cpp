@@ -1,5 +1,8 @@
 #include "hdf5_support.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <stdexcept>
 #include <vector>
 
@@ -77,6 +80,33 @@ std::string read_fixed_string(hid_t attribute, hid_t file_type, const std::strin
   return value.substr(0, value.find('\0'));
 }
 
+// The dataset's declared shape must fit in what the file holds for it (checked before anything
+// is allocated): its stored bytes, which compressed chunks expand at most 1032-fold (deflate's
+// limit), and the file's size. A small damaged file cannot make the reader allocate gigabytes.
+void check_declared_size(hid_t dataset, hid_t type, const std::vector<hsize_t>& dims,
+                         const std::string& path, const std::string& name) {
+  constexpr uint64_t kMaxExpansion = 1032, kSlack = 4096;
+  const uint64_t limit = std::numeric_limits<int64_t>::max();
+  uint64_t bytes = H5Tget_size(type);
+  std::string shape;
+  for (const hsize_t dim : dims) {
+    shape += (shape.empty() ? "" : " x ") + std::to_string(dim);
+    if (dim != 0 && bytes > limit / dim)
+      format_error(path, name, "declares a shape (" + shape + " ...) too large to address");
+    bytes *= dim;
+  }
+  const H5Handle file(H5Iget_file_id(dataset), H5Fclose);
+  hsize_t file_size = 0;
+  if (!file.valid() || H5Fget_filesize(file.get(), &file_size) < 0)
+    format_error(path, name, "unreadable file size");
+  const uint64_t held = std::min<uint64_t>(H5Dget_storage_size(dataset), file_size);
+  if (bytes > std::min(held, limit / kMaxExpansion) * kMaxExpansion + kSlack)
+    format_error(path, name,
+                 "declares shape [" + shape + "] (" + std::to_string(bytes) +
+                     " bytes), more than the file holds for it (" + std::to_string(held) +
+                     " bytes; truncated or damaged)");
+}
+
 }  // namespace
 
 void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
@@ -88,11 +118,11 @@ torch::Tensor read_dataset(hid_t dataset, const std::string& path, const std::st
   if (!type.valid() || rank < 0) format_error(path, name, "unreadable dataset header");
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
-  const std::vector<int64_t> shape(dims.begin(), dims.end());
-
   const H5T_class_t type_class = H5Tget_class(type.get());
   if (type_class != H5T_INTEGER && type_class != H5T_FLOAT)
     format_error(path, name, "expected integer or floating data");
+  check_declared_size(dataset, type.get(), dims, path, name);
+  const std::vector<int64_t> shape(dims.begin(), dims.end());
   const bool integer = type_class == H5T_INTEGER;
   torch::Tensor tensor = torch::empty(shape, integer ? torch::kInt64 : torch::kFloat);
   const hid_t memory_type = integer ? H5T_NATIVE_INT64 : H5T_NATIVE_FLOAT;

@@ -237,6 +237,25 @@ f["position"].attrs["unit"] = "\u03c3")"},
                               "'position'", "dtype");
   }
 
+  // A dataset declaring more elements than its file holds (never written, or a header edited)
+  // is refused before the reader allocates for it (it asked LibTorch for terabytes before).
+  void declaredSizesBeyondTheFileAreRefused() {
+    const std::string root = broken_copy("huge");
+    const std::string position = root + "/polymer_train/traj_0000/position.h5";
+    const std::string intact = position + ".intact";
+    fs::rename(position, intact);
+    for (const QString& layout :
+         {QString(""), QString(", chunks=(1, 1024, 3), compression=\"gzip\"")}) {
+      REQUIRE_SUCCESS(erwin::test::rewrite_with_h5py(
+          QString::fromStdString(intact), QString::fromStdString(position), "default",
+          "del f[\"position\"]\nf.create_dataset(\"position\", shape=(1 << 20, 1 << 20, 3), "
+          "dtype=\"f4\"" +
+              layout + ")"));
+      ERWIN_EXPECT_FORMAT_ERROR(load_h5_array(position, "position"), position, "'position'",
+                                "more than the file holds");
+    }
+  }
+
   void truncatedFilesAreNamed() {
     const std::string root = broken_copy("truncated");
     erwin::test::truncate_file(root + "/polymer_test/traj_0000/position.h5", 0.5);
