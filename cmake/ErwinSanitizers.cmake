@@ -21,6 +21,11 @@ if(ERWIN_SANITIZE)
   list(JOIN ERWIN_SANITIZE "," erwin_sanitizers)
   set(erwin_sanitize_flags -fsanitize=${erwin_sanitizers} -fno-sanitize-recover=all
       -fno-omit-frame-pointer)
+  if("undefined" IN_LIST ERWIN_SANITIZE)
+    # UBSan's vptr check needs the typeinfo of every polymorphic class it sees, and LibTorch does
+    # not export all of them (c10::DynamicType): the programs would not link.
+    list(APPEND erwin_sanitize_flags -fno-sanitize=vptr)
+  endif()
   add_compile_options("$<$<COMPILE_LANGUAGE:CXX,C>:${erwin_sanitize_flags}>")
   add_link_options(-fsanitize=${erwin_sanitizers})
   message(STATUS "Sanitizers: ${erwin_sanitizers}")

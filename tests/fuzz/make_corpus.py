@@ -22,6 +22,9 @@ CORPUS = os.path.join(ROOT, "tests", "fuzz", "corpus")
 SAMPLES = os.path.join(ROOT, "resources", "samples")
 REFERENCE = os.environ.get("ERWIN_REFERENCE_DIR", os.path.join(ROOT, "..", "shared", "reference"))
 SEPARATOR = b"\n--erwin-fuzz-part--\n"  # tests/fuzz/fuzz_support.h
+MODEL_JSON = (b'{"c_in": 16, "c_hidden": [16, 32], "ball_sizes": [8, 8], "enc_num_heads": [1, 2], '
+              b'"enc_depths": [1, 1], "dec_num_heads": [1], "dec_depths": [1], "strides": [2], '
+              b'"rotate": 45, "mlp_ratio": 4, "dimensionality": 3, "mp_steps": 1}')
 
 
 def put(target, name, data):
@@ -143,7 +146,7 @@ def torch_seeds():
               "enc_depths": [1], "dec_num_heads": [], "dec_depths": [], "strides": [],
               "rotate": 0, "mlp_ratio": 2, "dimensionality": 3, "mp_steps": 0}
     put("torch_archive", "with_config.pt",
-        torch_bytes({"model": collections.OrderedDict(list(state_dict().items())[:2]),
+        torch_bytes({"model_state_dict": collections.OrderedDict(list(state_dict().items())[:2]),
                      "config": config}))
     scripted = io.BytesIO()
     torch.jit.save(torch.jit.script(Tiny()), scripted)
@@ -153,6 +156,11 @@ def torch_seeds():
         if data:
             put("checkpoint", name.replace(".training_checkpoint.pt", ".ckpt"), data)
     put("checkpoint", "state_dict.pt", torch_bytes(state_dict()))
+    put("checkpoint", "erwin_studio.ckpt", torch_bytes({
+        "format": "erwin-studio-checkpoint", "version": 1,
+        "config": MODEL_JSON.decode(),
+        "model_state_dict": collections.OrderedDict(list(state_dict().items())[:2]),
+        "extra": {"mean": torch.zeros(3)}}))
     points = torch.rand(5, 3) * 2 - 1
     for label, parts in (("car", (points, torch.rand(5) * 10 - 5)),
                          ("car_f64", (points.double(), torch.rand(5, dtype=torch.float64)))):
@@ -198,10 +206,7 @@ def text_seeds():
     for name in sorted(os.listdir(os.path.join(ROOT, "resources", "configs")))[:3]:
         with open(os.path.join(ROOT, "resources", "configs", name), "rb") as f:
             put("config", name, f.read())
-    put("config", "model.json", b'{"c_in": 16, "c_hidden": [16, 32], "ball_sizes": [8, 8], '
-        b'"enc_num_heads": [1, 2], "enc_depths": [1, 1], "dec_num_heads": [1], '
-        b'"dec_depths": [1], "strides": [2], "rotate": 45, "mlp_ratio": 4, '
-        b'"dimensionality": 3, "mp_steps": 1}')
+    put("config", "model.json", MODEL_JSON)
 
 
 def mesh_seeds():
