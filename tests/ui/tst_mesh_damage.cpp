@@ -167,6 +167,21 @@ class TestMeshDamage : public QObject {
     refused(write("polygons.vtk", tetra_vtk("POLYGONS 4 900000000000\n3 0 1 2\n")), "POLYGONS");
   }
 
+  // Found by fuzzing (tests/fuzz/corpus/mesh/binary_stl_huge_count): a binary STL whose triangle
+  // count its file cannot hold made VTK allocate 9.5 GB before reading a triangle.
+  void binary_stl_counts_beyond_the_file_are_named() {
+    const auto binary_stl = [](quint32 count) {
+      QByteArray bytes(80, '\0');
+      for (int i = 0; i < 4; ++i) bytes.append(static_cast<char>((count >> (8 * i)) & 0xff));
+      const float triangle[12] = {0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0};  // normal, 3 corners
+      bytes.append(reinterpret_cast<const char*>(triangle), sizeof(triangle));
+      return bytes.append(2, '\0');  // attribute byte count
+    };
+    QCOMPARE(load_point_set(write("one.stl", binary_stl(1))).pos.size(0), 3);
+    refused(write("huge_count.stl", binary_stl(0x47474747)), "declares 1195853639 triangles");
+    refused(write("two.stl", binary_stl(2)), "declares 2 triangles");
+  }
+
   void vtp_cells_past_the_points_are_named() {
     refused(write("past.vtp", tetra_vtp("0 1 2 0 1 9")), "past.vtp");
     refused(write("negative.vtp", tetra_vtp("0 1 2 0 -5 3")), "negative.vtp");

@@ -32,16 +32,16 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
-#include <sstream>
+#include <vtksys/SystemTools.hxx>
 
 #include "erwin/datasets/eagle.h"
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/datasets/shapenet_car.h"
 #include "erwin/point_io.h"
+#include "erwin/read_file.h"
 #include "erwin/ui/result_import.h"
 
 namespace erwin::ui {
@@ -476,13 +476,6 @@ class LegacyVtkSections {
   }
 };
 
-std::string file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  if (!in || !(text << in.rdbuf())) throw FormatError(path + ": cannot read the file");
-  return text.str();
-}
-
 // The third line of a legacy .vtk says ASCII or BINARY.
 bool is_ascii_legacy_vtk(const std::string& text) {
   const size_t second = text.find('\n');
@@ -500,12 +493,31 @@ vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
   const int type = header->ReadOutputType();
   if (type != VTK_POLY_DATA && type != VTK_UNSTRUCTURED_GRID && type != VTK_STRUCTURED_GRID)
     throw FormatError(path + ": not a legacy VTK file with points (polydata or grid)");
-  std::string text = file_text(path);
+  std::string text = read_regular_file(path);
   const bool binary = !is_ascii_legacy_vtk(text);
   LegacyVtkSections(path, std::move(text), binary).walk();
   if (type == VTK_POLY_DATA) return read_with<vtkPolyDataReader>(path);
   if (type == VTK_UNSTRUCTURED_GRID) return read_with<vtkUnstructuredGridReader>(path);
   return read_with<vtkStructuredGridReader>(path);
+}
+
+// A binary STL is an 80-byte header, a triangle count and 50 bytes per triangle. VTK allocates for
+// the count before it reads (4 bytes can ask for 200 GB), so a count the file cannot hold is
+// refused first. VTK reads a file as ASCII when vtksys judges it text, as here.
+vtkSmartPointer<vtkDataObject> read_stl(const std::string& path) {
+  if (vtksys::SystemTools::DetectFileType(path.c_str()) != vtksys::SystemTools::FileTypeText) {
+    const std::string head = read_regular_file(path, 84);
+    if (head.size() < 84) throw FormatError(path + ": binary STL shorter than its 84-byte header");
+    uint64_t count = 0;
+    for (int i = 3; i >= 0; --i) count = (count << 8) | static_cast<unsigned char>(head[80 + i]);
+    const uint64_t needed = 84 + 50 * count;
+    const auto size = static_cast<uint64_t>(std::filesystem::file_size(path));
+    if (needed > size)
+      throw FormatError(path + ": binary STL declares " + std::to_string(count) + " triangles (" +
+                        std::to_string(needed) + " bytes) but has " + std::to_string(size) +
+                        " bytes (truncated or damaged)");
+  }
+  return read_with<vtkSTLReader>(path);
 }
 
 // Cells of a mesh over the points of `data` (same point ids), or null for a bare cloud.
@@ -694,7 +706,7 @@ using Loader = std::function<PointSet(const std::string&)>;
 const std::map<std::string, Loader>& loaders() {
   static const std::map<std::string, Loader> table = {
       {".obj", [](const std::string& p) { return from_vtk(read_with<vtkOBJReader>(p), p); }},
-      {".stl", [](const std::string& p) { return from_vtk(read_with<vtkSTLReader>(p), p); }},
+      {".stl", [](const std::string& p) { return from_vtk(read_stl(p), p); }},
       {".vtp",
        [](const std::string& p) { return from_vtk(read_with<vtkXMLPolyDataReader>(p), p); }},
       {".vtu",
