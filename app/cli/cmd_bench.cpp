@@ -1,5 +1,7 @@
 // `erwin bench`: the published README benchmark (batch of 16 clouds, the README configuration)
 // as medians of forward and forward + backward passes, with peak CUDA memory.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -99,8 +101,9 @@ std::optional<double> peak_memory_mib(const torch::Device& device) {
 }
 
 struct Timing {
-  std::optional<double> median_ms;  // nullopt: out of memory
+  std::optional<double> median_ms;  // nullopt: out of memory (or not run)
   std::optional<double> peak_mib;
+  bool ran = true;
 };
 
 // Median wall time of `step` over `repeats` runs after `warmup` untimed ones.
@@ -128,10 +131,11 @@ Timing time_step(const std::function<void()>& step, int64_t warmup, int64_t repe
   return {times[times.size() / 2], peak_memory_mib(device)};
 }
 
-std::string format_ms(const std::optional<double>& value) {
-  if (!value) return "OOM";
+std::string format_ms(const Timing& timing) {
+  if (!timing.ran) return "-";
+  if (!timing.median_ms) return "OOM";
   char text[32];
-  std::snprintf(text, sizeof text, "%.1f", *value);
+  std::snprintf(text, sizeof text, "%.1f", *timing.median_ms);
   return text;
 }
 
@@ -142,31 +146,56 @@ std::string format_mib(const std::optional<double>& value) {
   return text;
 }
 
-// One table row: medians and peaks of both passes at `size` points per cloud.
+// Which passes a run times: both, or one (so that the process's peak RSS is that pass's).
+struct Passes {
+  bool forward = true, backward = true;
+};
+
+Passes parse_passes(const std::string& name) {
+  if (name == "both") return {};
+  if (name == "fwd") return {true, false};
+  if (name == "fwdbwd") return {false, true};
+  throw UsageError("erwin bench: --pass: '" + name + "' is not both, fwd or fwdbwd");
+}
+
+// The process's peak resident memory so far (getrusage: kilobytes on Linux).
+double peak_rss_mib() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_maxrss) / 1024.0;
+}
+
+// One table row: medians and peaks of the passes at `size` points per cloud ("-": not run).
 std::string bench_size(ErwinTransformer& model, int64_t size, int64_t batch, int64_t warmup,
-                       int64_t repeats, const torch::Device& device, Precision precision) {
+                       int64_t repeats, const torch::Device& device, Precision precision,
+                       Passes passes) {
   const ErwinInputs inputs = random_inputs(size, batch, device);
   const PrecisionGuard autocast(precision, device);
-  ProgressBar progress("n=" + std::to_string(size), 2 * (warmup + repeats));
+  ProgressBar progress("n=" + std::to_string(size),
+                       (passes.forward + passes.backward) * (warmup + repeats));
   int64_t done = 0;
-  const Timing forward = time_step(
-      [&] {
-        model->eval();
-        torch::NoGradGuard no_grad;
-        model->forward(inputs);
-      },
-      warmup, repeats, device, progress, done);
-  const Timing backward = time_step(
-      [&] {
-        model->train();
-        model->zero_grad();
-        model->forward(inputs).features.square().mean().backward();
-      },
-      warmup, repeats, device, progress, done);
+  const Timing skipped{std::nullopt, std::nullopt, /*ran=*/false};
+  const Timing forward = !passes.forward ? skipped
+                                         : time_step(
+                                               [&] {
+                                                 model->eval();
+                                                 torch::NoGradGuard no_grad;
+                                                 model->forward(inputs);
+                                               },
+                                               warmup, repeats, device, progress, done);
+  const Timing backward = !passes.backward
+                              ? skipped
+                              : time_step(
+                                    [&] {
+                                      model->train();
+                                      model->zero_grad();
+                                      model->forward(inputs).features.square().mean().backward();
+                                    },
+                                    warmup, repeats, device, progress, done);
   progress.finish();
   char row[160];
   std::snprintf(row, sizeof row, "%10lld %12s %14s %12s %14s", static_cast<long long>(size),
-                format_ms(forward.median_ms).c_str(), format_ms(backward.median_ms).c_str(),
+                format_ms(forward).c_str(), format_ms(backward).c_str(),
                 format_mib(forward.peak_mib).c_str(), format_mib(backward.peak_mib).c_str());
   return row;
 }
@@ -187,14 +216,16 @@ int run_bench(const Arguments& args) {
       "reference (cdist + scaled-dot-product attention, the published math), blocked "
       "(memory-lean autograd function), portable (the CUDA kernels' code run on the CPU, slow), "
       "auto (fused where it runs), or a comma list to compare them in one run. --precision "
-      "bf16 runs under autocast to bfloat16 (float32 weights), fp32 without; a list compares.");
+      "bf16 runs under autocast to bfloat16 (float32 weights), fp32 without; a list compares. "
+      "--pass times one pass only, so that the peak RSS printed at the end is that pass's.");
   parser.option("device", "cpu|cuda", "where to run", "cuda if available, else cpu")
       .option("sizes", "list", "points per cloud")
       .option("batch", "n", "clouds per batch", "16")
       .option("repeats", "n", "timed passes per size", "10 on cuda, 3 on cpu")
       .option("warmup", "n", "untimed passes per size", "2 on cuda, 1 on cpu")
       .option("attention", "list", "auto, fused, reference, blocked and/or portable", "auto")
-      .option("precision", "list", "fp32 and/or bf16", "fp32");
+      .option("precision", "list", "fp32 and/or bf16", "fp32")
+      .option("pass", "both|fwd|fwdbwd", "which passes to time", "both");
   if (!parser.parse(args)) return 0;
 
   const torch::Device device =
@@ -215,6 +246,7 @@ int run_bench(const Arguments& args) {
   const auto backends =
       parse_list("attention", parser.has("attention") ? parser.text("attention") : "auto",
                  parse_attention_backend);
+  const Passes passes = parse_passes(parser.has("pass") ? parser.text("pass") : "both");
   const auto precisions = parse_list(
       "precision", parser.has("precision") ? parser.text("precision") : "fp32", parse_precision);
 
@@ -232,8 +264,8 @@ int run_bench(const Arguments& args) {
         AttentionBackendGuard attention(backend);
         const std::string label = row_label(backend, precision);
         try {
-          rows.push_back(label +
-                         bench_size(model, size, batch, warmup, repeats, device, precision));
+          rows.push_back(
+              label + bench_size(model, size, batch, warmup, repeats, device, precision, passes));
         } catch (const std::invalid_argument& e) {  // a size the configuration cannot take
           rows.push_back(label + std::to_string(size) + "  skipped: " + e.what());
         }
@@ -247,6 +279,8 @@ int run_bench(const Arguments& args) {
 #ifndef ERWIN_CLI_PEAK_MEMORY
   if (cuda) std::printf("(peak memory: this build has no CUDA allocator headers)\n");
 #endif
+  // With one pass, attention, precision and size, this is that pass's peak (model included).
+  std::printf("peak RSS of this process: %.0f MiB\n", peak_rss_mib());
   return 0;
 }
 

@@ -388,6 +388,42 @@ class CliTest : public QObject {
         "model configuration");
   }
 
+  // The benchmark compares attention computations and precisions in one run, one row each, and
+  // times a single pass when asked (its peak RSS then that pass's).
+  void bench_compares_attention_and_precision() {
+    const Run run = run_erwin({"bench", "--device", "cpu", "--sizes", "1024", "--batch", "2",
+                               "--attention", "fused,reference", "--precision", "fp32,bf16",
+                               "--pass", "fwd", "--repeats", "1", "--warmup", "0"});
+    REQUIRE_SUCCESS(run);
+    for (const char* row : {"fused     fp32        1024", "reference fp32        1024",
+                            "fused     bf16        1024", "reference bf16        1024"})
+      QVERIFY2(run.out.contains(row), qPrintable(QString(row) + "\n" + run.out));
+    QVERIFY2(run.out.contains("peak RSS of this process:"), qPrintable(run.out));
+    REQUIRE_FAILURE_NAMING(run_erwin({"bench", "--attention", "flash"}), "--attention");
+    REQUIRE_FAILURE_NAMING(run_erwin({"bench", "--precision", "fp16"}), "--precision");
+    REQUIRE_FAILURE_NAMING(run_erwin({"bench", "--pass", "bwd"}), "--pass");
+  }
+
+  // --precision bf16 runs the forward under autocast: output close to, not equal to, float32's.
+  void forward_in_bfloat16() {
+    const std::string fixture = reference_file("erwin_3d_unet.npz");
+    ERWIN_REQUIRE_FIXTURE(fixture);
+    const auto archive = erwin::NpzArchive::load(fixture);
+    const std::string output = path("O_bf16.npy");
+    const Run run =
+        run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(fixture),
+                   "--input", q(fixture), "--output", q(output), "--precision", "bf16"});
+    REQUIRE_SUCCESS(run);
+    const auto expected = archive.get("output_eval");
+    const double relative =
+        (erwin::load_npy(output) - expected).norm().item<double>() / expected.norm().item<double>();
+    QVERIFY2(relative > 1e-4 && relative < 2e-2, qPrintable(QString::number(relative)));
+    REQUIRE_FAILURE_NAMING(
+        run_erwin({"forward", "--config", q(write_config(archive)), "--weights", q(fixture),
+                   "--input", q(fixture), "--output", q(output), "--precision", "half"}),
+        "--precision");
+  }
+
   void bad_arguments_exit_with_usage_error() {
     const Run unknown = run_erwin({"tree", "--input", "x.npz", "--bogus", "1"});
     REQUIRE_FAILURE_NAMING(unknown, "--bogus");
