@@ -3,6 +3,8 @@
 // and writable, warm-up fitted to the run). The run's record (metrics.jsonl, TensorBoard events)
 // goes beside the checkpoint. Ctrl-C or SIGTERM stops after the current step and writes the
 // checkpoint, so `--resume` continues; a failure during the run saves the steps done first.
+// Data-parallel runs (train_launch.h): started by torchrun-style variables or by --nproc N;
+// rank 0 alone prints, checkpoints and records.
 #ifdef ERWIN_HAVE_DATASETS
 #include <unistd.h>
 
@@ -18,6 +20,7 @@
 #include "erwin/training/run_preparation.h"
 #include "erwin/training/trainer.h"
 #include "progress.h"
+#include "train_launch.h"
 
 namespace erwin::cli {
 namespace {
@@ -40,7 +43,7 @@ std::string step_note(double loss, double lr, double samples_per_second, double 
   return text;
 }
 
-// The configuration file with the command line's overrides, prepared for the run.
+// The configuration file with the command line's overrides.
 RunConfig config_from(const ArgParser& parser) {
   RunConfig config = RunConfig::from_json_file(parser.text("config"));
   if (parser.has("device")) config.device = parser.text("device");
@@ -53,11 +56,27 @@ RunConfig config_from(const ArgParser& parser) {
       throw UsageError("erwin train: --warmup " + std::to_string(config.schedule.warmup_steps) +
                        " must be in [0, " + std::to_string(config.steps) + "] (the run's steps)");
   }
+  return config;
+}
+
+// Prepares `config` for the run (run_preparation.h), printing the warnings.
+void prepare(RunConfig& config) {
   const bool warmup_too_long = config.schedule.warmup_steps > config.steps;
   for (const std::string& warning : prepare_run(config, "runs"))
     std::fprintf(stderr, "warning: %s\n", warning.c_str());
   if (warmup_too_long) std::fprintf(stderr, "(--warmup N chooses the warm-up)\n");
-  return config;
+}
+
+// --check-replicas: after every step, every rank's weights must equal rank 0's bit for bit.
+void check_replicas(DataParallel& group, Trainer& trainer) {
+  const double difference = group.max_parameter_difference(trainer.task().model());
+  if (difference != 0)
+    throw std::runtime_error("after step " + std::to_string(trainer.step()) +
+                             " the ranks' weights differ from rank 0's (max |w - w0| = " +
+                             std::to_string(difference) + ")");
+  if (group.is_main())
+    std::printf("step %lld: all %d ranks hold identical weights\n",
+                static_cast<long long>(trainer.step()), group.world_size());
 }
 
 }  // namespace
@@ -76,29 +95,53 @@ int run_train(const Arguments& args) {
       .option("checkpoint", "file",
               "overrides training.checkpoint_path; its folder also receives the run's record "
               "(metrics.jsonl, TensorBoard event files, run.json). Without any: "
-              "runs/<name>-<time>/<name>.ckpt");
+              "runs/<name>-<time>/<name>.ckpt")
+      .option("nproc", "n",
+              "starts n local processes training one run data-parallel over 127.0.0.1 (Gloo on "
+              "the CPU, threads split between them; NCCL with one GPU each on CUDA)")
+      .option("dist-timeout", "s",
+              "data-parallel runs: how long a rank waits for the others (rendezvous, every "
+              "collective) before it stops with an error",
+              std::to_string(kDefaultDistributedTimeout.count()))
+      .flag("check-replicas",
+            "data-parallel runs: after every step, check that all ranks hold identical weights");
   if (!parser.parse(args)) return 0;
+  const std::chrono::seconds timeout(parser.integer("dist-timeout"));
+  if (timeout.count() < 1) throw UsageError("erwin train: --dist-timeout must be at least 1 s");
+  if (parser.has("nproc") && !DistributedLaunch::from_environment()) {
+    const int64_t nproc = parser.integer("nproc");
+    if (nproc < 1 || nproc > 1024)
+      throw UsageError("erwin train: --nproc " + std::to_string(nproc) + " is not in [1, 1024]");
+    return launch_local_ranks(args, static_cast<int>(nproc), timeout + std::chrono::seconds(10));
+  }
 
-  const RunConfig config = config_from(parser);
+  RunConfig config = config_from(parser);
+  const std::shared_ptr<DataParallel> group = join_launched_run(config, prepare, timeout);
+  const bool main_rank = !group || group->is_main();
   Trainer trainer(config, datasets::make_training_task(config));
+  if (group) trainer.set_data_parallel(group);
   if (parser.has("resume")) trainer.resume_from(parser.text("resume"));
-  std::printf("training %s (%s) on %s, steps %lld..%lld, run folder %s\n", config.name.c_str(),
-              task_kind_name(config.task).c_str(), config.device.c_str(),
-              static_cast<long long>(trainer.step()), static_cast<long long>(config.steps),
-              run_folder_of(config.checkpoint_path).c_str());
+  if (main_rank)
+    std::printf("training %s (%s) on %s, steps %lld..%lld, run folder %s\n", config.name.c_str(),
+                task_kind_name(config.task).c_str(), config.device.c_str(),
+                static_cast<long long>(trainer.step()), static_cast<long long>(config.steps),
+                run_folder_of(config.checkpoint_path).c_str());
 
-  const bool terminal = isatty(fileno(stdout)) != 0;
+  const bool terminal = main_rank && isatty(fileno(stdout)) != 0;
+  const bool replicas = group && parser.flag_set("check-replicas");
   ProgressBar bar("train", config.steps);
   RunControl control;
   TrainingProgress last;
   TrainerCallbacks callbacks;
   callbacks.on_step = [&](const TrainingProgress& p) {
     if (interrupted) control.request_stop();
+    if (replicas) check_replicas(*group, trainer);
     last = p;
     if (terminal) bar.update(p.step, step_note(p.loss, p.lr, p.samples_per_second, p.eta_seconds));
   };
   // Off a terminal the bar prints a line per update: one per metrics record, not per step.
   callbacks.on_metrics = [&](const MetricsRecord& r) {
+    if (!main_rank) return;
     if (!terminal)
       bar.update(r.step, step_note(r.train_loss, r.lr, r.samples_per_second, last.eta_seconds));
     if (r.val_loss)
@@ -115,9 +158,10 @@ int run_train(const Arguments& args) {
   std::signal(SIGINT, SIG_DFL);
   std::signal(SIGTERM, SIG_DFL);
   if (reason == StopReason::Cancelled) {
-    std::printf("\nstopped at step %lld\n", static_cast<long long>(trainer.step()));
+    if (main_rank) std::printf("\nstopped at step %lld\n", static_cast<long long>(trainer.step()));
     return 130;
   }
+  if (!main_rank) return 0;
   bar.finish();
   const MetricsRecord& final_record = trainer.history().back();
   std::printf("finished %lld steps in %s, final train loss %.5g\n",

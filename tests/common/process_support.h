@@ -18,9 +18,8 @@ struct Run {
   QString out, err;
 };
 
-inline Run run_process(const QString& program, const QStringList& args, int timeout_ms = 600000) {
-  QProcess process;
-  process.start(program, args);
+// Waits for a started `process` at most `timeout_ms` (then kills it) and returns how it ended.
+inline Run finish_process(QProcess& process, int timeout_ms) {
   Run run;
   if (!process.waitForFinished(timeout_ms)) {
     process.kill();
@@ -33,6 +32,12 @@ inline Run run_process(const QString& program, const QStringList& args, int time
   run.out = QString::fromLocal8Bit(process.readAllStandardOutput());
   run.err = QString::fromLocal8Bit(process.readAllStandardError());
   return run;
+}
+
+inline Run run_process(const QString& program, const QStringList& args, int timeout_ms = 600000) {
+  QProcess process;
+  process.start(program, args);
+  return finish_process(process, timeout_ms);
 }
 
 inline QString describe(const Run& run) {

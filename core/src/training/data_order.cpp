@@ -3,6 +3,7 @@
 #include <numeric>
 #include <random>
 #include <stdexcept>
+#include <string>
 
 namespace erwin {
 
@@ -30,6 +31,20 @@ std::vector<int64_t> batch_for_step(uint64_t seed, int64_t step, int64_t size, i
   const auto order = epoch_permutation(seed, step / batches_per_epoch, size);
   const int64_t first = (step % batches_per_epoch) * per_batch;
   return {order.begin() + first, order.begin() + first + per_batch};
+}
+
+std::vector<int64_t> rank_shard(const std::vector<int64_t>& batch, int rank, int world_size) {
+  if (world_size < 1 || rank < 0 || rank >= world_size)
+    throw std::invalid_argument("rank_shard: rank " + std::to_string(rank) +
+                                " is outside a group of " + std::to_string(world_size));
+  if (static_cast<size_t>(world_size) > batch.size())
+    throw std::invalid_argument("rank_shard: a batch of " + std::to_string(batch.size()) +
+                                " samples cannot feed " + std::to_string(world_size) +
+                                " processes");
+  std::vector<int64_t> shard;
+  for (size_t i = static_cast<size_t>(rank); i < batch.size(); i += static_cast<size_t>(world_size))
+    shard.push_back(batch[i]);
+  return shard;
 }
 
 uint64_t step_seed(uint64_t seed, int64_t step) {

@@ -17,9 +17,11 @@ std::unique_ptr<torch::optim::AdamW> make_adamw(torch::nn::Module& model,
 
 // One published train_step at learning rate `lr`: train mode, zero_grad, loss.backward(),
 // clip_grad_norm_(max_grad_norm) when it is positive, optimizer.step(). `loss` computes the
-// loss; the returned tensor is that loss (before the update, detached).
+// loss; the returned tensor is that loss (before the update, detached). `after_backward`, when
+// given, runs between backward and clipping (data-parallel runs average the gradients there).
 torch::Tensor optimisation_step(torch::nn::Module& model, torch::optim::Optimizer& optimizer,
                                 double lr, double max_grad_norm,
-                                const std::function<torch::Tensor()>& loss);
+                                const std::function<torch::Tensor()>& loss,
+                                const std::function<void()>& after_backward = {});
 
 }  // namespace erwin

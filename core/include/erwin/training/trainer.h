@@ -37,13 +37,23 @@ struct TrainerCallbacks {
 
 enum class StopReason { Finished, Cancelled };
 
-class RunLog;  // erwin/training/run_log.h
+class RunLog;        // erwin/training/run_log.h
+class DataParallel;  // erwin/training/data_parallel.h
 
 class Trainer {
  public:
   // Validates `config`, moves the task's model to config.device and builds the optimiser. Seed
   // the model's initialisation before building the task (make_training_task does).
   Trainer(RunConfig config, std::unique_ptr<TrainingTask> task);
+
+  // Makes this trainer one rank of a data-parallel run: rank 0's weights are copied to every
+  // rank now; each step trains on this rank's shard of the step's batch (rank_shard in
+  // data_order.h), with rank 0's BatchNorm buffers, and sums the ranks' gradients weighted by
+  // their shares of the batch before clipping; validation batches are shared out and their loss
+  // reduced; only rank 0 locks and writes the checkpoint and the run's record. Call it before
+  // resume_from. std::invalid_argument when a step's batch has fewer samples than the group has
+  // ranks.
+  void set_data_parallel(std::shared_ptr<DataParallel> group);
 
   // Restores weights, optimiser moments, step, history and elapsed time. The checkpoint's model
   // configuration must equal this run's (std::invalid_argument naming the checkpoint otherwise).
@@ -75,6 +85,7 @@ class Trainer {
   void save_run_checkpoint(const TrainerCallbacks& callbacks);
   void record(std::optional<double> val_loss);  // and appends it to log_
   bool due(int64_t interval) const;
+  bool writes_record() const;  // rank 0, or a run of one process
 
   RunConfig config_;
   std::unique_ptr<TrainingTask> task_;
@@ -90,7 +101,8 @@ class Trainer {
   int64_t interval_samples_ = 0;
   double interval_seconds_ = 0;
   double last_lr_ = 0;
-  RunLog* log_ = nullptr;  // the run's record while run() runs
+  RunLog* log_ = nullptr;                        // the run's record while run() runs
+  std::shared_ptr<DataParallel> data_parallel_;  // null: one process
 };
 
 }  // namespace erwin
