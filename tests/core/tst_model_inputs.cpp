@@ -1,6 +1,7 @@
 // ErwinTransformer::forward rejects bad inputs with std::invalid_argument naming the argument.
 #include <QTest>
 
+#include "erwin/model/precision.h"
 #include "model_fixture.h"
 
 using namespace erwin;
@@ -67,6 +68,19 @@ class ModelInputs : public QObject {
                     "batch_idx");
     expect_rejected(
         [](ErwinInputs& in) { in.node_positions = in.node_positions.to(torch::kDouble); }, "dtype");
+  }
+
+  // Under bfloat16 autocast a task head hands the backbone bfloat16 features with float32
+  // positions (as in the published model); without autocast the dtypes must match.
+  void autocast_features_with_float_positions() {
+    const auto to_bf16 = [](ErwinInputs& in) {
+      in.node_features = in.node_features.to(torch::kBFloat16);
+    };
+    expect_rejected(to_bf16, "dtype");
+    ErwinInputs inputs = fixture_.inputs;
+    to_bf16(inputs);
+    const PrecisionGuard autocast(Precision::BFloat16, torch::kCPU);
+    QCOMPARE(forward_error(model_, inputs), std::string("(accepted)"));
   }
 
   void non_finite_values() {

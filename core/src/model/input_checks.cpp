@@ -1,5 +1,7 @@
 #include "erwin/model/input_checks.h"
 
+#include <ATen/autocast_mode.h>
+
 #include <stdexcept>
 
 #include "erwin/model.h"
@@ -61,7 +63,12 @@ void check_inputs(const ErwinInputs& inputs, const ErwinConfig& config) {
   if (positions.dim() != 2 || positions.size(1) != config.dimensionality)
     fail("node_positions must have shape [N, dimensionality = " +
          std::to_string(config.dimensionality) + "], got " + shape_of(positions));
-  if (!features.is_floating_point() || positions.scalar_type() != features.scalar_type())
+  // Under autocast (erwin::PrecisionGuard, torch.autocast) a task head's embedding hands the
+  // backbone features in the autocast dtype while positions stay float32, as in the published
+  // model; otherwise the two must match.
+  const bool autocast = at::autocast::is_autocast_enabled(features.device().type());
+  if (!features.is_floating_point() || !positions.is_floating_point() ||
+      (!autocast && positions.scalar_type() != features.scalar_type()))
     fail("node_features and node_positions must share one floating dtype, got " +
          std::string(c10::toString(features.scalar_type())) + " and " +
          std::string(c10::toString(positions.scalar_type())));
