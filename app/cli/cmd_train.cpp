@@ -47,6 +47,7 @@ std::string step_note(double loss, double lr, double samples_per_second, double 
 RunConfig config_from(const ArgParser& parser) {
   RunConfig config = RunConfig::from_json_file(parser.text("config"));
   if (parser.has("device")) config.device = parser.text("device");
+  if (parser.has("precision")) config.precision = parser.text("precision");
   if (parser.has("data")) config.data.root = parser.text("data");
   if (parser.has("checkpoint")) config.checkpoint_path = parser.text("checkpoint");
   if (parser.has("steps")) config.steps = parser.integer("steps");
@@ -89,6 +90,8 @@ int run_train(const Arguments& args) {
   parser.option("config", "file", "run configuration (JSON)")
       .option("resume", "ckpt", "continue from this training checkpoint")
       .option("device", "cpu|cuda", "overrides training.device")
+      .option("precision", "fp32|bf16",
+              "overrides training.precision (bf16: autocast, float32 weights and AdamW state)")
       .option("steps", "n", "overrides training.steps (total, including resumed steps)")
       .option("warmup", "n", "overrides schedule.warmup_steps")
       .option("data", "dir", "overrides data.root")

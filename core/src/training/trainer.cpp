@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "erwin/file_lock.h"
+#include "erwin/model/precision.h"
 #include "erwin/training/data_order.h"
 #include "erwin/training/data_parallel.h"
 #include "erwin/training/optimization.h"
@@ -91,7 +92,11 @@ double Trainer::train_step() {
   last_lr_ = schedule_.lr_at(step_);
   double value = optimisation_step(
                      task_->model(), *optimizer_, last_lr_, config_.optimizer.max_grad_norm,
-                     [&] { return task_->train_loss(indices, step_seed(config_.seed, step_)); },
+                     [&] {
+                       // Forward and loss under autocast, backward outside (as torch.autocast).
+                       const PrecisionGuard autocast(parse_precision(config_.precision), device_);
+                       return task_->train_loss(indices, step_seed(config_.seed, step_));
+                     },
                      average_gradients)
                      .item<double>();
   if (data_parallel_) value = data_parallel_->sum({value * share})[0];
@@ -113,6 +118,7 @@ double Trainer::validate() {
   const int rank = data_parallel_ ? data_parallel_->rank() : 0;
   const int ranks = data_parallel_ ? data_parallel_->world_size() : 1;
   task_->model().eval();
+  const PrecisionGuard autocast(parse_precision(config_.precision), device_);
   const int64_t size = task_->val_size();
   int64_t batches = (size + config_.batch_size - 1) / config_.batch_size;
   if (config_.val_batches > 0) batches = std::min(batches, config_.val_batches);
