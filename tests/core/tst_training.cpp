@@ -179,6 +179,7 @@ class TestTraining : public QObject {
     config.task = TaskKind::Eagle;
     config.model.dimensionality = 2;
     config.device = "cuda:0";
+    config.precision = "bf16";
     const RunConfig back = RunConfig::from_json(config.to_json());
     QCOMPARE(back.to_json(), config.to_json());
     QCOMPARE(back.task, TaskKind::Eagle);
@@ -199,6 +200,16 @@ class TestTraining : public QObject {
         "data.window");
     erwin::test::expect_invalid_argument([] { RunConfig::from_json(R"({"task": "x"})"); },
                                          "unknown task");
+    erwin::test::expect_invalid_argument(
+        [&] {
+          std::string j = config.to_json();
+          const std::string precision = "\"precision\": \"bf16\"";
+          QVERIFY(j.find(precision) != std::string::npos);
+          RunConfig::from_json(
+              j.replace(j.find(precision), precision.size(), "\"precision\": \"fp16\""))
+              .validate();
+        },
+        "training.precision");
   }
 
   void shipped_configs_parse() {
@@ -306,6 +317,25 @@ class TestTraining : public QObject {
           last / first);
     QVERIFY2(last < 0.5 * first, qPrintable(QString("first %1 last %2").arg(first).arg(last)));
     QVERIFY(std::isfinite(trainer->validate()));
+  }
+
+  // training.precision bf16: the same run trains under autocast with float32 master weights and
+  // AdamW state; its losses follow float32's (bfloat16 rounding only) and still fall.
+  void bfloat16_training_follows_float32() {
+    const auto fp32 = run_steps(*make_trainer(tiny_run(40)), 40);
+    RunConfig config = tiny_run(40);
+    config.precision = "bf16";
+    auto trainer = make_trainer(config);
+    const auto bf16 = run_steps(*trainer, 40);
+    for (const auto& [name, param] : trainer->task().model().named_parameters().pairs())
+      QVERIFY2(param.scalar_type() == torch::kFloat, name.c_str());
+    const double first = mean(bf16, 0, 10), last = mean(bf16, 30, 40);
+    const double gap = std::abs(last - mean(fp32, 30, 40)) / mean(fp32, 30, 40);
+    qInfo("bf16: first-10 %.4f, last-10 %.4f (fp32 %.4f): %.3g relative", first, last,
+          mean(fp32, 30, 40), gap);
+    QVERIFY2(bf16 != fp32, "bf16 gave float32's losses: autocast did not apply");
+    QVERIFY2(last < 0.5 * first, qPrintable(QString("first %1 last %2").arg(first).arg(last)));
+    QVERIFY2(gap < 0.1, qPrintable(QString("last-10 mean %1 from float32's").arg(gap)));
   }
 
   void resume_continues_the_same_losses() {
