@@ -2,6 +2,7 @@
 // reports metrics into the loss curve while the event loop keeps running, pauses, and Stop ends
 // it promptly; a short run leaves a checkpoint that "Open in player" hands on; the generator
 // button writes a data set in the background.
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
@@ -75,6 +76,12 @@ class TestTrainingPanel : public QObject {
     QVERIFY(panel.select_config(smoke_config()));
     const erwin::RunConfig config = panel.run_config();
     QCOMPARE(QString::fromStdString(config.name), QString("eagle_smoke"));
+    QCOMPARE(QString::fromStdString(config.precision), QString("fp32"));
+    // The precision box sets training.precision (bf16: autocast, float32 weights).
+    auto* precision = panel.findChild<QComboBox*>("trainingPrecision");
+    QVERIFY(precision);
+    precision->setCurrentText("bf16");
+    QCOMPARE(QString::fromStdString(panel.run_config().precision), QString("bf16"));
     QVERIFY(!panel.select_config("/nonexistent/config.json"));
   }
 
