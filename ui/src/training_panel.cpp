@@ -19,7 +19,9 @@
 #include <QSpinBox>
 #include <QStandardPaths>
 #include <QTabWidget>
+#include <QThread>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <exception>
 #include <utility>
@@ -137,6 +139,12 @@ QWidget* TrainingPanel::build_run_group() {
   lr_->setSingleStep(1e-4);
   warmup_ = new QSpinBox;
   warmup_->setRange(0, 100000000);
+  processes_ = new QSpinBox;
+  processes_->setObjectName("trainingProcesses");
+  processes_->setRange(1, std::max(1, QThread::idealThreadCount()));
+  processes_->setToolTip(
+      "data-parallel processes on this machine (the cores are split between them); the curves "
+      "show rank 0; such a run cannot be paused");
   checkpoint_dir_ = new QLineEdit;
   checkpoint_dir_->setObjectName("checkpointDir");
   start_ = new QPushButton("Start");
@@ -154,6 +162,7 @@ QWidget* TrainingPanel::build_run_group() {
   form->addRow("batch size", batch_);
   form->addRow("learning rate", lr_);
   form->addRow("warm-up steps", warmup_);
+  form->addRow("processes", processes_);
   form->addRow("checkpoints",
                row({checkpoint_dir_, browse_button(this, checkpoint_dir_, "Checkpoint folder")}));
   form->addRow(row({start_, pause_, stop_}));
@@ -329,7 +338,7 @@ void TrainingPanel::start() {
     plot_->clear_points();
     set_running(true);
     show_message(start_warnings_ + "loading the data and building the model...");
-    run_->start(QString::fromStdString(config.to_json()));
+    run_->start(QString::fromStdString(config.to_json()), QString(), processes_->value());
   } catch (const std::exception& e) {
     show_message("<span style='color:#d04040'>cannot start:</span> " +
                  QString::fromStdString(e.what()).toHtmlEscaped());
@@ -361,12 +370,12 @@ void TrainingPanel::stop() {
 
 void TrainingPanel::set_running(bool running) {
   start_->setEnabled(!running);
-  pause_->setEnabled(running);
+  pause_->setEnabled(running && processes_->value() == 1);
   pause_->setText("Pause");
   stop_->setEnabled(running);
   for (QWidget* field :
        std::initializer_list<QWidget*>{kind_, config_, device_, data_root_, steps_, batch_, lr_,
-                                       warmup_, checkpoint_dir_, generate_})
+                                       warmup_, processes_, checkpoint_dir_, generate_})
     field->setEnabled(!running);
 }
 

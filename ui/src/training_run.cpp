@@ -16,10 +16,12 @@ TrainingRun::~TrainingRun() {
   }
 }
 
-void TrainingRun::start(const QString& run_config_json, const QString& resume_checkpoint) {
+void TrainingRun::start(const QString& run_config_json, const QString& resume_checkpoint,
+                        int processes) {
   if (running_) return;
   running_ = true;
   paused_ = false;
+  processes_ = processes;
   auto* thread = new QThread(this);
   thread->setObjectName("training");
   auto* worker = new TrainingWorker;
@@ -42,7 +44,7 @@ void TrainingRun::start(const QString& run_config_json, const QString& resume_ch
   worker_ = worker;
   thread->start();
   QMetaObject::invokeMethod(worker, "start", Qt::QueuedConnection, Q_ARG(QString, run_config_json),
-                            Q_ARG(QString, resume_checkpoint));
+                            Q_ARG(QString, resume_checkpoint), Q_ARG(int, processes));
 }
 
 void TrainingRun::ended() {
@@ -53,7 +55,7 @@ void TrainingRun::ended() {
 }
 
 void TrainingRun::pause() {
-  if (!worker_ || paused_) return;
+  if (!worker_ || paused_ || processes_ > 1) return;
   worker_->pause();
   paused_ = true;
   Q_EMIT paused_changed(true);

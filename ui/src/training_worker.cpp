@@ -7,15 +7,44 @@
 
 #include "erwin/datasets/training_tasks.h"
 #include "erwin/training/trainer.h"
+#include "erwin/ui/local_ranks.h"
 
 namespace erwin::ui {
 
 TrainingWorker::TrainingWorker(QObject* parent) : QObject(parent) {}
 
-void TrainingWorker::start(const QString& run_config_json, const QString& resume_checkpoint) {
+namespace {
+
+// Trains rank 0 (or the only process); with other ranks, a failure names what they reported.
+StopReason run_rank(Trainer& trainer, RunControl& control, const TrainerCallbacks& callbacks,
+                    LocalRanks* ranks) {
+  if (!ranks) return trainer.run(&control, callbacks);
+  StopReason reason;
   try {
-    const RunConfig config = RunConfig::from_json(run_config_json.toStdString());
+    reason = trainer.run(&control, callbacks);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(e.what() + ranks->errors().toStdString());
+  }
+  const QString failed = ranks->finish();
+  if (!failed.isEmpty()) throw std::runtime_error(failed.toStdString());
+  return reason;
+}
+
+}  // namespace
+
+void TrainingWorker::start(const QString& run_config_json, const QString& resume_checkpoint,
+                           int processes) {
+  try {
+    RunConfig config = RunConfig::from_json(run_config_json.toStdString());
+    std::unique_ptr<LocalRanks> ranks;
+    std::shared_ptr<DataParallel> group;
+    if (processes > 1) {
+      ranks = std::make_unique<LocalRanks>(config, resume_checkpoint, processes,
+                                           kDefaultDistributedTimeout);
+      group = ranks->join(config);
+    }
     Trainer trainer(config, datasets::make_training_task(config));
+    if (group) trainer.set_data_parallel(group);
     if (!resume_checkpoint.isEmpty()) trainer.resume_from(resume_checkpoint.toStdString());
     Q_EMIT started(trainer.step(), config.steps);
 
@@ -35,7 +64,7 @@ void TrainingWorker::start(const QString& run_config_json, const QString& resume
     callbacks.on_checkpoint = [&](const std::string& path) {
       Q_EMIT checkpoint_saved(QString::fromStdString(path));
     };
-    const StopReason reason = trainer.run(&control_, callbacks);
+    const StopReason reason = run_rank(trainer, control_, callbacks, ranks.get());
     Q_EMIT finished(reason == StopReason::Cancelled, trainer.step());
   } catch (const std::exception& e) {
     Q_EMIT error(QString::fromStdString(e.what()));

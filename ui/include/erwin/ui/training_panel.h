@@ -3,9 +3,10 @@
 // data), a run configuration from resources/configs, device and the main hyper-parameters,
 // Start / Pause / Resume / Stop of a TrainingRun, live loss and validation curves with the
 // current lr, samples/s, ETA and progress, and the run's checkpoints ("Open in player"). Start
-// makes the checks `erwin train` makes (erwin/training/run_preparation.h); the checkpoint folder
-// also receives the run's record (run_log.h), and without one the run gets a folder of its own
-// under the application's data folder. Tab "Compare runs": run folders side by side
+// makes the checks `erwin train` makes (erwin/training/run_preparation.h); "processes" > 1 trains
+// data-parallel on this machine (TrainingWorker::start), the curves showing rank 0; the checkpoint
+// folder also receives the run's record (run_log.h), and without one the run gets a folder of its
+// own under the application's data folder. Tab "Compare runs": run folders side by side
 // (RunComparison), the running run among them once it has logged.
 #include <QStringList>
 #include <QWidget>
@@ -48,6 +49,7 @@ class TrainingPanel : public QWidget {
   void show_comparison();                                  // raises the "Compare runs" tab
   int train_loss_series() const { return train_series_; }  // of plot(): one point per record
   QSpinBox* steps_box() const { return steps_; }
+  QSpinBox* processes_box() const { return processes_; }  // data-parallel ranks
   QStringList listed_checkpoints() const;
 
  public Q_SLOTS:
@@ -84,7 +86,7 @@ class TrainingPanel : public QWidget {
   QComboBox *kind_, *config_, *device_;
   QLineEdit *data_root_, *checkpoint_dir_;
   QPushButton *generate_, *start_, *pause_, *stop_, *open_checkpoint_;
-  QSpinBox *steps_, *batch_, *warmup_;
+  QSpinBox *steps_, *batch_, *warmup_, *processes_;
   QDoubleSpinBox* lr_;
   QProgressBar* progress_;
   QLabel *status_, *rates_;

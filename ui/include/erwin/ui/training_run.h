@@ -19,8 +19,10 @@ class TrainingRun : public QObject {
   explicit TrainingRun(QObject* parent = nullptr);
   ~TrainingRun() override;
 
-  // Ignored while a run is going.
-  void start(const QString& run_config_json, const QString& resume_checkpoint = QString());
+  // Ignored while a run is going. `processes` > 1: a data-parallel run (TrainingWorker::start),
+  // which pause() leaves running.
+  void start(const QString& run_config_json, const QString& resume_checkpoint = QString(),
+             int processes = 1);
   void pause();
   void resume();
   void stop();
@@ -45,6 +47,7 @@ class TrainingRun : public QObject {
   QPointer<TrainingWorker> worker_;
   bool running_ = false;
   bool paused_ = false;
+  int processes_ = 1;
 };
 
 }  // namespace erwin::ui

@@ -23,8 +23,12 @@ class TrainingWorker : public QObject {
  public Q_SLOTS:
   // Trains the run described by `run_config_json` (erwin::RunConfig JSON), resuming from
   // `resume_checkpoint` when not empty. Emits started, then progress/metrics, then finished
-  // (or error). Returns when the run ends, is stopped, or fails.
-  void start(const QString& run_config_json, const QString& resume_checkpoint = QString());
+  // (or error). Returns when the run ends, is stopped, or fails. With `processes` > 1 the run is
+  // data-parallel: this worker trains rank 0 (its signals are rank 0's) and starts the other
+  // ranks as `erwin train` processes (local_ranks.h). Do not pause such a run: the other ranks
+  // would wait for rank 0 and stop after the timeout.
+  void start(const QString& run_config_json, const QString& resume_checkpoint = QString(),
+             int processes = 1);
   void pause();   // thread-safe; takes effect after the current step
   void resume();  // thread-safe
   void stop();    // thread-safe; also ends a pause
