@@ -128,6 +128,12 @@ QWidget* TrainingPanel::build_run_group() {
   device_ = new QComboBox;
   device_->addItem("cpu");
   if (torch::cuda::is_available()) device_->addItem("cuda");
+  precision_ = new QComboBox;
+  precision_->setObjectName("trainingPrecision");
+  precision_->addItems({"fp32", "bf16"});
+  precision_->setToolTip(
+      "bf16: the model runs under autocast to bfloat16 (matrix products in bfloat16), weights "
+      "and optimizer state stay float32");
   steps_ = new QSpinBox;
   steps_->setObjectName("trainingSteps");
   steps_->setRange(1, 100000000);
@@ -158,6 +164,7 @@ QWidget* TrainingPanel::build_run_group() {
   auto* form = new QFormLayout(group);
   form->addRow("configuration", config_);
   form->addRow("device", device_);
+  form->addRow("precision", precision_);
   form->addRow("steps", steps_);
   form->addRow("batch size", batch_);
   form->addRow("learning rate", lr_);
@@ -294,6 +301,7 @@ void TrainingPanel::apply_config_file(const QString& path) {
     warmup_->setValue(static_cast<int>(config.schedule.warmup_steps));
     const int device = device_->findText(QString::fromStdString(config.device));
     if (device >= 0) device_->setCurrentIndex(device);
+    precision_->setCurrentText(QString::fromStdString(config.precision));
     if (data_root_->text().isEmpty()) data_root_->setText(absolute(config.data.root));
     if (checkpoint_dir_->text().isEmpty())
       set_checkpoint_dir(QFileInfo(absolute(config.checkpoint_path)).absolutePath());
@@ -316,6 +324,7 @@ RunConfig TrainingPanel::edited_config() const {
   RunConfig config = RunConfig::from_json_file(file.toStdString());
   config.data.root = data_root_->text().toStdString();
   config.device = device_->currentText().toStdString();
+  config.precision = precision_->currentText().toStdString();
   config.steps = steps_->value();
   config.batch_size = batch_->value();
   config.optimizer.lr = lr_->value();
@@ -373,9 +382,9 @@ void TrainingPanel::set_running(bool running) {
   pause_->setEnabled(running && processes_->value() == 1);
   pause_->setText("Pause");
   stop_->setEnabled(running);
-  for (QWidget* field :
-       std::initializer_list<QWidget*>{kind_, config_, device_, data_root_, steps_, batch_, lr_,
-                                       warmup_, processes_, checkpoint_dir_, generate_})
+  for (QWidget* field : std::initializer_list<QWidget*>{kind_, config_, device_, precision_,
+                                                        data_root_, steps_, batch_, lr_, warmup_,
+                                                        processes_, checkpoint_dir_, generate_})
     field->setEnabled(!running);
 }
 

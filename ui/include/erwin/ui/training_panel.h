@@ -83,7 +83,7 @@ class TrainingPanel : public QWidget {
   void show_message(const QString& text);
 
   TrainingRun* run_;
-  QComboBox *kind_, *config_, *device_;
+  QComboBox *kind_, *config_, *device_, *precision_;
   QLineEdit *data_root_, *checkpoint_dir_;
   QPushButton *generate_, *start_, *pause_, *stop_, *open_checkpoint_;
   QSpinBox *steps_, *batch_, *warmup_, *processes_;
