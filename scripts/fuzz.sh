@@ -47,6 +47,19 @@ trap 'rm -rf "$scratch"' EXIT
 findings="$build/findings"
 mkdir -p "$findings"
 
+# Libraries' own faults that are no crash of ours, handled per target (tests/fuzz/lsan.supp has the
+# leaks that LSan can name):
+#   md, h5_export  libhdf5 1.10 asks malloc for the size a damaged metadata entry declares (8 GB)
+#                  and never touches it; memory in use stays limited by -rss_limit_mb.
+#   mesh           VTK 9.1's readers leak on their error paths, in frames LSan cannot see (VTK has
+#                  no frame pointers); leaks are not checked there.
+target_options() {
+  case "$1" in
+    fuzz_md|fuzz_h5_export) echo "-malloc_limit_mb=65536" ;;
+    fuzz_mesh) echo "-detect_leaks=0" ;;
+  esac
+}
+
 run_target() {
   local target="$1" name="${1#fuzz_}" corpus="$root/tests/fuzz/corpus/${1#fuzz_}"
   local work="$scratch/$name" log="$build/fuzz-logs/$name.log"
@@ -54,7 +67,7 @@ run_target() {
   [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
   local status=0
   TMPDIR="$scratch" "$build/tests/fuzz/$target" "$work" -max_total_time="$seconds" \
-    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+    -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $(target_options "$target") \
     -artifact_prefix="$findings/$name-" >"$log" 2>&1 || status=$?
   local stats
   stats="$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)"

@@ -378,6 +378,35 @@ class TestNpy : public QObject {
     expect_format_error([&] { erwin::NpzArchive::load(file); }, {file, "x.npy", "CRC"});
   }
 
+  // Several directory entries naming the same member bytes are how a small file claims many times
+  // its size (each would be inflated again); a written archive never has them.
+  void overlapping_members_are_refused() {
+    const std::string one =
+        build_zip({{"a.npy", erwin::serialize_npy(torch::zeros({4})), true}}, false);
+    const size_t end = one.size() - 22;  // no archive comment
+    const auto field = [&](size_t at) {
+      uint32_t value = 0;
+      for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(one[at + i]);
+      return value;
+    };
+    const uint32_t directory_size = field(end + 12), directory_offset = field(end + 16);
+    const std::string entry = one.substr(directory_offset, directory_size);
+    std::string twin = entry;
+    twin.replace(twin.find("a.npy"), 5, "b.npy");
+    std::string tail;
+    put_le(tail, 0x06054b50, 4);
+    put_le(tail, 0, 4);
+    put_le(tail, 2, 2);
+    put_le(tail, 2, 2);
+    put_le(tail, 2 * directory_size, 4);
+    put_le(tail, directory_offset, 4);
+    put_le(tail, 0, 2);
+    const std::string file = path("overlap.npz");
+    write_bytes(file, one.substr(0, directory_offset) + entry + twin + tail);
+    expect_format_error([&] { erwin::NpzArchive::load(file); },
+                        {file, "a.npy", "b.npy", "overlap"});
+  }
+
   void wrong_magic() {
     const std::string file = path("magic.npy");
     std::string image = erwin::serialize_npy(torch::zeros({3}));

@@ -609,6 +609,15 @@ class TestExport : public QObject {
              message.c_str());
     QVERIFY((directory_entries(root) == std::vector<std::string>{"plain", "r_0005.vtu"}));
   }
+
+  // Found by fuzzing (the committed input below): a compact dataset declaring more elements than
+  // it stores made libhdf5 read past its own buffer; the reader now refuses it before reading.
+  void compactDataShorterThanItsShapeIsRefused() {
+    const std::string file = std::string(ERWIN_SOURCE_DIR) +
+                             "/tests/fuzz/corpus/h5_export/compact_shorter_than_shape.h5";
+    ERWIN_EXPECT_FORMAT_ERROR(read_eagle_rollout_h5(file), file, "/eagle/triangles",
+                              "more than the file holds");
+  }
 };
 
 QTEST_APPLESS_MAIN(TestExport)

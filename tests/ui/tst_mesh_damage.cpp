@@ -192,6 +192,17 @@ class TestMeshDamage : public QObject {
     refused(write("past.obj", tetra_obj("f 1 2 9\n")), "past.obj");
   }
 
+  // Found by fuzzing (tests/fuzz/corpus/mesh/obj_texture_index_without_vt): VTK's OBJ reader
+  // crashed on a face's texture-coordinate number when the file had no (or too few) `vt` lines.
+  void obj_texture_and_normal_numbers_are_checked() {
+    refused(write("no_vt.obj", tetra_obj("f 1/1 2/2 3/3\n")), "texture coordinate '1'");
+    refused(write("one_vt.obj", tetra_obj("vt 0 0\nf 1 2/2 3\n")), "texture coordinate '2'");
+    refused(write("no_vn.obj", tetra_obj("vn 0 0 1\nf 1//1 2//2 3//1\n")), "normal '2'");
+    const std::string textured =
+        write("textured.obj", tetra_obj("vt 0 0\nvt 1 0\nvt 0 1\nf 1/1 2/2 3/-1\n"));
+    QVERIFY(load_point_set(textured).pos.size(0) >= 3);
+  }
+
   void truncated_legacy_vtk_is_named() {
     const QByteArray whole = tetra_vtk();
     for (int eighth = 1; eighth < 8; ++eighth) {

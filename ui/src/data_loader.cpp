@@ -31,10 +31,12 @@
 #include <QXmlStreamReader>
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
+#include <sstream>
 #include <vtksys/SystemTools.hxx>
 
 #include "erwin/datasets/eagle.h"
@@ -501,6 +503,56 @@ vtkSmartPointer<vtkDataObject> read_legacy_vtk(const std::string& path) {
   return read_with<vtkStructuredGridReader>(path);
 }
 
+// VTK 9.1's OBJ reader indexes its texture-coordinate and normal lists with a face's `/vt/vn`
+// numbers unchecked (`f 1/1 2/2 3/3` without a `vt` line crashed it), so those numbers are checked
+// against the file's `vt` and `vn` lines before it reads; vertex numbers are checked with every
+// cell after the read.
+vtkSmartPointer<vtkDataObject> read_obj(const std::string& path) {
+  const std::string text = read_regular_file(path);
+  const auto words_of = [](const std::string& line) {
+    std::vector<std::string> words;
+    std::istringstream in(line);
+    for (std::string word; in >> word;) words.push_back(word);
+    return words;
+  };
+  std::vector<std::vector<std::string>> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(words_of(line));
+  int64_t texture_coordinates = 0, normals = 0;
+  for (const auto& words : lines) {
+    if (!words.empty() && words[0] == "vt") ++texture_coordinates;
+    if (!words.empty() && words[0] == "vn") ++normals;
+  }
+  for (size_t number = 0; number < lines.size(); ++number) {
+    const auto& words = lines[number];
+    if (words.empty() || (words[0] != "f" && words[0] != "l" && words[0] != "p")) continue;
+    for (size_t i = 1; i < words.size(); ++i) {
+      const std::string& word = words[i];
+      const size_t first = word.find('/');
+      if (first == std::string::npos) continue;
+      const size_t second = word.find('/', first + 1);
+      const std::string parts[2] = {
+          word.substr(first + 1,
+                      second == std::string::npos ? std::string::npos : second - first - 1),
+          second == std::string::npos ? std::string() : word.substr(second + 1)};
+      const int64_t counts[2] = {texture_coordinates, normals};
+      const char* names[2] = {"texture coordinate", "normal"};
+      for (int k = 0; k < 2; ++k) {
+        if (parts[k].empty()) continue;
+        int64_t index = 0;
+        const auto [end, error] =
+            std::from_chars(parts[k].data(), parts[k].data() + parts[k].size(), index);
+        if (error != std::errc() || end != parts[k].data() + parts[k].size() || index == 0 ||
+            index > counts[k] || index < -counts[k])
+          throw FormatError(path + ": line " + std::to_string(number + 1) + ": '" + word +
+                            "' refers to " + names[k] + " '" + parts[k] + "', but the file has " +
+                            std::to_string(counts[k]));
+      }
+    }
+  }
+  return read_with<vtkOBJReader>(path);
+}
+
 // A binary STL is an 80-byte header, a triangle count and 50 bytes per triangle. VTK allocates for
 // the count before it reads (4 bytes can ask for 200 GB), so a count the file cannot hold is
 // refused first. VTK reads a file as ASCII when vtksys judges it text, as here.
@@ -705,7 +757,7 @@ using Loader = std::function<PointSet(const std::string&)>;
 
 const std::map<std::string, Loader>& loaders() {
   static const std::map<std::string, Loader> table = {
-      {".obj", [](const std::string& p) { return from_vtk(read_with<vtkOBJReader>(p), p); }},
+      {".obj", [](const std::string& p) { return from_vtk(read_obj(p), p); }},
       {".stl", [](const std::string& p) { return from_vtk(read_stl(p), p); }},
       {".vtp",
        [](const std::string& p) { return from_vtk(read_with<vtkXMLPolyDataReader>(p), p); }},
