@@ -10,7 +10,8 @@
 #   scripts/fuzz.sh --merge --time 600   ... then merge the inputs that add coverage into the
 #                                        committed corpus (libFuzzer -merge=1)
 #   scripts/fuzz.sh --build-only
-# Environment: ERWIN_FUZZ_BUILD_DIR (default build-fuzz).
+# Environment: ERWIN_FUZZ_BUILD_DIR (default build-fuzz); ERWIN_FUZZ_FLAGS, more libFuzzer flags
+# (e.g. "-fork=1 -ignore_crashes=1" to go on after a finding and collect them all).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${ERWIN_FUZZ_BUILD_DIR:-$root/build-fuzz}"
@@ -68,6 +69,7 @@ run_target() {
   local status=0
   TMPDIR="$scratch" "$build/tests/fuzz/$target" "$work" -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $(target_options "$target") \
+    ${ERWIN_FUZZ_FLAGS:-} \
     -artifact_prefix="$findings/$name-" >"$log" 2>&1 || status=$?
   local stats
   stats="$(grep -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true)"

@@ -198,6 +198,8 @@ class TestMeshDamage : public QObject {
     refused(write("no_vt.obj", tetra_obj("f 1/1 2/2 3/3\n")), "texture coordinate '1'");
     refused(write("one_vt.obj", tetra_obj("vt 0 0\nf 1 2/2 3\n")), "texture coordinate '2'");
     refused(write("no_vn.obj", tetra_obj("vn 0 0 1\nf 1//1 2//2 3//1\n")), "normal '2'");
+    refused(write("slash.obj", tetra_obj("f 1/ 2 3\n")), "'1/' is not");
+    refused(write("slashes.obj", tetra_obj("vt 0 0\nf 1/1/ 2 3\n")), "'1/1/' is not");
     const std::string textured =
         write("textured.obj", tetra_obj("vt 0 0\nvt 1 0\nvt 0 1\nf 1/1 2/2 3/-1\n"));
     QVERIFY(load_point_set(textured).pos.size(0) >= 3);

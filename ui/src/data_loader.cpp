@@ -537,6 +537,12 @@ vtkSmartPointer<vtkDataObject> read_obj(const std::string& path) {
           second == std::string::npos ? std::string() : word.substr(second + 1)};
       const int64_t counts[2] = {texture_coordinates, normals};
       const char* names[2] = {"texture coordinate", "normal"};
+      // v/vt, v/vt/vn or v//vn: a slash is followed by a number ("1/" and "1/2/" crash VTK).
+      const bool malformed = (second == std::string::npos && parts[0].empty()) ||
+                             (second != std::string::npos && parts[1].empty());
+      if (malformed)
+        throw FormatError(path + ": line " + std::to_string(number + 1) + ": '" + word +
+                          "' is not v/vt, v/vt/vn or v//vn");
       for (int k = 0; k < 2; ++k) {
         if (parts[k].empty()) continue;
         int64_t index = 0;
