@@ -24,15 +24,23 @@ namespace {
 
 using attention_math::PackedShape;
 
-typedef float Vec __attribute__((vector_size(64)));
-typedef int32_t IntVec __attribute__((vector_size(64)));
+#if defined(__clang__)
+// clang refuses 64-byte vectors in code compiled without AVX-512 (the baseline clone) as an ABI
+// change, even inlined; clang builds (the fuzzing and sanitizer builds) take SSE-width vectors
+// and one code path.
+constexpr int64_t kLanes = 4;
+#define ERWIN_CLONED
+#else
 constexpr int64_t kLanes = 16;
+#define ERWIN_CLONED __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
+typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
+typedef int32_t IntVec __attribute__((vector_size(kLanes * sizeof(int32_t))));
 constexpr int64_t kRows = 8;  // query rows per block: kRows accumulators stay in registers
 
 // The vector helpers are always inlined into the cloned kernels, so their ABI never matters
 // (core/CMakeLists.txt silences GCC's -Wpsabi note for this file).
 #define ERWIN_VECTOR_INLINE inline __attribute__((always_inline))
-#define ERWIN_CLONED __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
 ERWIN_VECTOR_INLINE Vec load(const float* p) {
   Vec v;
@@ -270,7 +278,8 @@ struct TaskIo {
 };
 
 TaskGeometry geometry_of(const PackedShape& shape, float sigma) {
-  const int64_t mp = round_up(shape.m, kLanes);
+  // Rows are padded for whole vectors and whole blocks of kRows query rows.
+  const int64_t mp = round_up(shape.m, std::max(kLanes, kRows));
   return {shape.m,
           mp,
           shape.head_dim,
