@@ -48,6 +48,20 @@ __device__ void stage_positions(const PackedShape& s, const float* pos, int64_t 
     to[idx] = pos[s.pos(ball, first, 0) + idx];
 }
 
+// Keys, values and positions of rows [first, first + count) into shared memory, between barriers
+// (the previous block's readers are done before, every thread sees the block after).
+template <class T>
+__device__ KeyBlock stage_keys(const PackedShape& s, const T* qkv, const float* pos, int64_t ball,
+                               int64_t head, int64_t first, int64_t count, float* k, float* v,
+                               float* p) {
+  __syncthreads();
+  stage_part(s, qkv, ball, head, first, count, kKey, k);
+  stage_part(s, qkv, ball, head, first, count, kValue, v);
+  stage_positions(s, pos, ball, first, count, p);
+  __syncthreads();
+  return KeyBlock{k, v, p, count};
+}
+
 template <class T>
 __device__ void load_part(const PackedShape& s, const T* qkv, int64_t ball, int64_t head, int64_t i,
                           int part, float* to) {
@@ -81,12 +95,8 @@ __global__ void forward_kernel(Launch launch, const T* qkv, const float* pos, co
     OnlineSoftmax softmax;
     for (int64_t first = 0; first < s.m; first += kMaxBlockKeys) {
       const int64_t count = min(kMaxBlockKeys, s.m - first);
-      __syncthreads();
-      stage_part(s, qkv, ball, head, first, count, kKey, k);
-      stage_part(s, qkv, ball, head, first, count, kValue, v);
-      stage_positions(s, pos, ball, first, count, p);
-      __syncthreads();
-      if (active) absorb_keys(row, KeyBlock{k, v, p, count}, softmax, acc, scores);
+      const KeyBlock keys = stage_keys(s, qkv, pos, ball, head, first, count, k, v, p);
+      if (active) absorb_keys(row, keys, softmax, acc, scores);
     }
     if (active) {
       for (int64_t e = 0; e < s.head_dim; ++e)
@@ -134,14 +144,8 @@ __global__ void query_gradient_kernel(Launch launch, const T* qkv, const float* 
     const float row_delta = active ? delta[s.lse(ball, head, i)] : 0.f;
     for (int64_t first = 0; first < s.m; first += kMaxBlockKeys) {
       const int64_t count = min(kMaxBlockKeys, s.m - first);
-      __syncthreads();
-      stage_part(s, qkv, ball, head, first, count, kKey, k);
-      stage_part(s, qkv, ball, head, first, count, kValue, v);
-      stage_positions(s, pos, ball, first, count, p);
-      __syncthreads();
-      if (active)
-        query_gradient(row, KeyBlock{k, v, p, count}, d_out, row_lse, row_delta, grad_q,
-                       grad_sigma);
+      const KeyBlock keys = stage_keys(s, qkv, pos, ball, head, first, count, k, v, p);
+      if (active) query_gradient(row, keys, d_out, row_lse, row_delta, grad_q, grad_sigma);
     }
     if (active)
       for (int64_t e = 0; e < s.head_dim; ++e)
