@@ -62,8 +62,9 @@ void partition_recursive(const std::vector<PartitionJob>& jobs);
 // The same with the published comparator, which leaves the order of equal coordinates to
 // std::nth_element: the benchmark's baseline (about 10% faster than ordering ties).
 void partition_recursive_published(const std::vector<PartitionJob>& jobs);
-// partition_recursive_published with segments (clouds) and the subtrees of large segments spread
-// over the hardware threads: the published builder's output slot for slot.
+// The published builder's output slot for slot (partition_published.cpp): libstdc++'s
+// std::nth_element step for step on packed records with a branch-free block partition, segments
+// (clouds) and the subtrees of large segments spread over the hardware threads.
 void partition_published_parallel(const std::vector<PartitionJob>& jobs);
 
 // Below this many nodes in all a second thread does not pay off.

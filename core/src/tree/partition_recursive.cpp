@@ -1,15 +1,8 @@
-// The baseline partitioner: the published algorithm as a straightforward recursion, and the same
-// recursion run on several clouds at once.
+// The baseline partitioner: the published algorithm as a straightforward recursion.
 #include <algorithm>
-#include <atomic>
-#include <exception>
-#include <memory>
-#include <mutex>
 #include <numeric>
-#include <thread>
-#include <utility>
+#include <vector>
 
-#include "helper_threads.h"
 #include "partition.h"
 
 namespace erwin::tree {
@@ -42,20 +35,6 @@ class RecursivePartitioner {
     if (!split_root(subtree, left, right)) return;
     split(left);
     split(right);
-  }
-
-  // Splits the nodes of `subtree` that hold more than max_count points and appends the subtrees
-  // below them to `below`. Subtrees touch disjoint parts of index_, so splitting each of them
-  // afterwards, in any order or at once, gives what split(subtree) gives.
-  void split_above(const Subtree& subtree, int64_t max_count, std::vector<Subtree>& below) {
-    if (subtree.count <= max_count) {
-      below.push_back(subtree);
-      return;
-    }
-    Subtree left, right;
-    if (!split_root(subtree, left, right)) return;
-    split_above(left, max_count, below);
-    split_above(right, max_count, below);
   }
 
  private:
@@ -109,50 +88,6 @@ void partition_jobs_recursively(const std::vector<PartitionJob>& jobs) {
 }
 
 }  // namespace
-
-// The top splits of large clouds run here first; then every subtree of at most `grain` points,
-// and every smaller cloud, is a task for the hardware threads. Each subtree goes on from the
-// index array as the single-threaded recursion leaves it, so the result is the same.
-void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
-  using Partitioner = RecursivePartitioner<false>;
-  int64_t total_nodes = 0;
-  for (const PartitionJob& job : jobs) {
-    for (const Segment& segment : job.segments) total_nodes += segment.node_count;
-  }
-  const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
-  // About four tasks per thread even when one cloud holds all points.
-  const int64_t grain = std::max(kNodesPerThread, total_nodes / (4 * hardware));
-  std::vector<std::unique_ptr<Partitioner>> partitioners;
-  std::vector<std::pair<Partitioner*, Partitioner::Subtree>> tasks;
-  for (const PartitionJob& job : jobs) {
-    for (const Segment& segment : job.segments) {
-      partitioners.push_back(std::make_unique<Partitioner>(job, segment));
-      std::vector<Partitioner::Subtree> below;
-      partitioners.back()->split_above(partitioners.back()->root(), grain, below);
-      for (const auto& subtree : below) tasks.emplace_back(partitioners.back().get(), subtree);
-    }
-  }
-  // Largest first, so that the last task to start is a short one.
-  std::stable_sort(tasks.begin(), tasks.end(),
-                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
-  const int64_t threads = std::clamp<int64_t>(
-      std::min<int64_t>(total_nodes / kNodesPerThread, static_cast<int64_t>(tasks.size())), 1,
-      hardware);
-  std::atomic<size_t> next{0};
-  std::mutex error_mutex;
-  std::exception_ptr error;
-  HelperThreads::shared().run(static_cast<int>(threads - 1), [&] {
-    for (size_t i = next++; i < tasks.size(); i = next++) {
-      try {
-        tasks[i].first->split(tasks[i].second);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-      }
-    }
-  });
-  if (error) std::rethrow_exception(error);
-}
 
 void partition_recursive(const std::vector<PartitionJob>& jobs) {
   partition_jobs_recursively<true>(jobs);

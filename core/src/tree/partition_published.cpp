@@ -1,0 +1,298 @@
+// The published builder's slots, fast. The published code splits a node with std::nth_element
+// over an index array, comparing pos[index] (balltree.h of the balltree-erwin package). Which
+// slot a point lands in, and so where equal coordinates and padding copies go, is decided by the
+// comparisons libstdc++'s introselect makes and the swaps it does. Any code that makes the same
+// swaps on the same comparison outcomes leaves the same order, whatever it stores per element.
+//
+// So this partitioner runs libstdc++'s introselect step for step on packed records (coordinates
+// and row together: no indirect loads), and does its Hoare partition from bit masks of where the
+// scans stop, without branches on the data (as BlockQuicksort does, Edelkamp & Weiß 2016).
+// tst_balltree compares it with std::nth_element on inputs full of ties and in degenerate orders.
+#include "partition_published.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "helper_threads.h"
+#include "partition.h"
+
+namespace erwin::tree {
+namespace {
+
+template <int K>
+bool less(const PublishedRecord& a, const PublishedRecord& b) {
+  return a.c[K] < b.c[K];
+}
+
+// libstdc++'s __move_median_to_first.
+template <int K>
+void move_median_to_first(PublishedRecord* result, PublishedRecord* a, PublishedRecord* b,
+                          PublishedRecord* c) {
+  if (less<K>(*a, *b)) {
+    if (less<K>(*b, *c))
+      std::swap(*result, *b);
+    else if (less<K>(*a, *c))
+      std::swap(*result, *c);
+    else
+      std::swap(*result, *a);
+  } else if (less<K>(*a, *c)) {
+    std::swap(*result, *a);
+  } else if (less<K>(*b, *c)) {
+    std::swap(*result, *c);
+  } else {
+    std::swap(*result, *b);
+  }
+}
+
+// Bit j set where the j-th element of a scan stops: the left scan (from `base` rightwards) at
+// elements not less than the pivot key p, the right scan (from `base` leftwards) at elements
+// not greater. size <= 64; whole blocks get a loop of known length, which the compiler unrolls.
+template <int K, bool kFromLeft, int64_t kSize = 0>
+uint64_t scan_stops(const PublishedRecord* base, int64_t size, float p) {
+  if constexpr (kSize == 0) {
+    if (size == 64) return scan_stops<K, kFromLeft, 64>(base, size, p);
+  }
+  const int64_t n = kSize ? kSize : size;
+  uint64_t stops = 0;
+  for (int64_t j = 0; j < n; ++j) {
+    const float v = kFromLeft ? base[j].c[K] : base[-j].c[K];
+    stops |= static_cast<uint64_t>(kFromLeft ? !(v < p) : !(p < v)) << j;
+  }
+  return stops;
+}
+
+// libstdc++'s __unguarded_partition(first + 1, last, first), whose loop swaps the i-th element
+// its left scan stops at (L_i: the i-th from the left not less than the pivot) with the i-th its
+// right scan stops at (R_i: the i-th from the right not greater) while L_i < R_i, and returns
+// min(L_{s+1}, R_s) after s swaps (R_0 = last): a scan also stops at an element swapped before.
+// Both scans read blocks of 64 elements into bit masks, so no branch depends on the data but
+// the one that ends the loop. A block may hold elements that were swapped after the block was
+// read, or before: only at positions >= R_s (or <= L_s), where the min above (or the test
+// L < R) makes them irrelevant.
+template <int K>
+PublishedRecord* hoare_partition(PublishedRecord* first, PublishedRecord* last) {
+  const float p = first->c[K];             // the pivot stays at `first` throughout
+  PublishedRecord* left_next = first + 1;  // the left scan's next block starts here
+  PublishedRecord* right_next = last - 1;  // the right scan's next block starts here, leftwards
+  PublishedRecord *left_base = left_next, *right_base = right_next;
+  uint64_t left_stops = 0, right_stops = 0;
+  PublishedRecord* previous_right = last;
+  while (true) {
+    if (left_stops == 0) {
+      // No element left to stop at: the scan would run on to previous_right (s >= 1; the median
+      // of three guarantees a stop when s = 0).
+      if (left_next == last) return previous_right;
+      const int64_t size = std::min<int64_t>(64, last - left_next);
+      left_base = left_next;
+      left_stops = scan_stops<K, true>(left_base, size, p);
+      left_next += size;
+      continue;
+    }
+    PublishedRecord* l = left_base + std::countr_zero(left_stops);
+    if (right_stops == 0) {
+      // The right scan ends at the pivot, left of every l.
+      if (right_next == first) return std::min(l, previous_right);
+      const int64_t size = std::min<int64_t>(64, right_next - first);
+      right_base = right_next;
+      right_stops = scan_stops<K, false>(right_base, size, p);
+      right_next -= size;
+      continue;
+    }
+    PublishedRecord* r = right_base - std::countr_zero(right_stops);
+    if (!(l < r)) return std::min(l, previous_right);
+    std::swap(*l, *r);
+    previous_right = r;
+    left_stops &= left_stops - 1;
+    right_stops &= right_stops - 1;
+  }
+}
+
+// libstdc++'s __insertion_sort (stable), used on the last 3 elements or fewer.
+template <int K>
+void insertion_sort(PublishedRecord* first, PublishedRecord* last) {
+  for (PublishedRecord* i = first + 1; i < last; ++i) {
+    const PublishedRecord value = *i;
+    PublishedRecord* j = i;
+    for (; j > first && less<K>(value, j[-1]); --j) *j = j[-1];
+    *j = value;
+  }
+}
+
+template <int K>
+void introselect(PublishedRecord* first, PublishedRecord* nth, PublishedRecord* last,
+                 int depth_limit) {
+  while (last - first > 3) {
+    if (depth_limit == 0) {
+      // Degenerate input: libstdc++'s own heap selection, as std::nth_element falls back to it.
+      std::__heap_select(first, nth + 1, last, __gnu_cxx::__ops::__iter_comp_iter(less<K>));
+      std::swap(*first, *nth);
+      return;
+    }
+    --depth_limit;
+    move_median_to_first<K>(first, first + 1, first + (last - first) / 2, last - 1);
+    PublishedRecord* cut = hoare_partition<K>(first, last);
+    if (cut <= nth)
+      first = cut;
+    else
+      last = cut;
+  }
+  insertion_sort<K>(first, last);
+}
+
+template <int K>
+void nth_element_on(PublishedRecord* first, PublishedRecord* nth, PublishedRecord* last,
+                    int depth_limit) {
+  if (first == last || nth == last) return;
+  introselect<K>(first, nth, last, depth_limit);
+}
+
+// A segment's records, its recursion, and its leaves, as RecursivePartitioner in
+// partition_recursive.cpp does with an index array.
+class PublishedPartitioner {
+ public:
+  struct Subtree {
+    int64_t begin, count, slot, slots;
+    int depth;
+  };
+
+  PublishedPartitioner(const PartitionJob& job, const Segment& segment)
+      : job_(job),
+        root_{0, segment.node_count, segment.slot_offset, segment.slot_count, segment.depth},
+        row_offset_(segment.node_offset) {
+    if (segment.node_count > std::numeric_limits<uint32_t>::max())
+      throw std::length_error("ball tree: a cloud of " + std::to_string(segment.node_count) +
+                              " points is more than the builder indexes (2^32 - 1)");
+    records_.resize(segment.node_count);
+    const float* coords = job.coords + segment.node_offset * job.dim;
+    for (int64_t i = 0; i < segment.node_count; ++i) {
+      PublishedRecord& r = records_[i];
+      r.c[2] = 0.0f;
+      std::memcpy(r.c, coords + i * job.dim, sizeof(float) * job.dim);
+      r.local = static_cast<uint32_t>(i);
+    }
+  }
+
+  const Subtree& root() const { return root_; }
+
+  void split(const Subtree& subtree) {
+    Subtree left, right;
+    if (!split_root(subtree, left, right)) return;
+    split(left);
+    split(right);
+  }
+
+  void split_above(const Subtree& subtree, int64_t max_count, std::vector<Subtree>& below) {
+    if (subtree.count <= max_count) {
+      below.push_back(subtree);
+      return;
+    }
+    Subtree left, right;
+    if (!split_root(subtree, left, right)) return;
+    split_above(left, max_count, below);
+    split_above(right, max_count, below);
+  }
+
+ private:
+  int widest(int64_t begin, int64_t count) const {
+    float lo[3], hi[3];
+    const PublishedRecord* r = records_.data() + begin;
+    for (int k = 0; k < 3; ++k) lo[k] = hi[k] = r[0].c[k];
+    for (int64_t i = 1; i < count; ++i) {
+      for (int k = 0; k < 3; ++k) {
+        lo[k] = std::min(lo[k], r[i].c[k]);
+        hi[k] = std::max(hi[k], r[i].c[k]);
+      }
+    }
+    return widest_dimension(lo, hi, job_.dim);
+  }
+
+  bool split_root(const Subtree& s, Subtree& left, Subtree& right) {
+    PublishedRecord* first = records_.data() + s.begin;
+    if (s.depth == 0 || s.count <= 1) {
+      emit_leaf(job_, s.slot, s.count, s.slots,
+                [&](int64_t i) { return row_offset_ + first[i].local; });
+      return false;
+    }
+    const int64_t half = s.count / 2;  // mid = (start + end) / 2
+    published_nth_element(first, first + half, first + s.count, widest(s.begin, s.count),
+                          2 * std::bit_width(static_cast<uint64_t>(s.count)) - 2);
+    left = {s.begin, half, s.slot, s.slots / 2, s.depth - 1};
+    right = {s.begin + half, s.count - half, s.slot + s.slots / 2, s.slots / 2, s.depth - 1};
+    return true;
+  }
+
+  const PartitionJob& job_;
+  const Subtree root_;
+  const int64_t row_offset_;
+  std::vector<PublishedRecord> records_;
+};
+
+}  // namespace
+
+void published_nth_element(PublishedRecord* first, PublishedRecord* nth, PublishedRecord* last,
+                           int key, int depth_limit) {
+  switch (key) {
+    case 0:
+      return nth_element_on<0>(first, nth, last, depth_limit);
+    case 1:
+      return nth_element_on<1>(first, nth, last, depth_limit);
+    default:
+      return nth_element_on<2>(first, nth, last, depth_limit);
+  }
+}
+
+// The top splits of large clouds run here first; then every subtree of at most `grain` points,
+// and every smaller cloud, is a task for the hardware threads. Each subtree goes on from the
+// records as the single-threaded recursion leaves them, so the result is the same.
+void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
+  int64_t total_nodes = 0;
+  for (const PartitionJob& job : jobs) {
+    for (const Segment& segment : job.segments) total_nodes += segment.node_count;
+  }
+  const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
+  // About four tasks per thread even when one cloud holds all points.
+  const int64_t grain = std::max(kNodesPerThread, total_nodes / (4 * hardware));
+  std::vector<std::unique_ptr<PublishedPartitioner>> partitioners;
+  std::vector<std::pair<PublishedPartitioner*, PublishedPartitioner::Subtree>> tasks;
+  for (const PartitionJob& job : jobs) {
+    for (const Segment& segment : job.segments) {
+      partitioners.push_back(std::make_unique<PublishedPartitioner>(job, segment));
+      std::vector<PublishedPartitioner::Subtree> below;
+      partitioners.back()->split_above(partitioners.back()->root(), grain, below);
+      for (const auto& subtree : below) tasks.emplace_back(partitioners.back().get(), subtree);
+    }
+  }
+  // Largest first, so that the last task to start is a short one.
+  std::stable_sort(tasks.begin(), tasks.end(),
+                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+  const int64_t threads = std::clamp<int64_t>(
+      std::min<int64_t>(total_nodes / kNodesPerThread, static_cast<int64_t>(tasks.size())), 1,
+      hardware);
+  std::atomic<size_t> next{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+  HelperThreads::shared().run(static_cast<int>(threads - 1), [&] {
+    for (size_t i = next++; i < tasks.size(); i = next++) {
+      try {
+        tasks[i].first->split(tasks[i].second);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+      }
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace erwin::tree
