@@ -5,9 +5,11 @@
 #include <QJsonObject>
 #include <QTest>
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <random>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +19,7 @@
 #include "erwin/npy.h"
 #include "erwin/tree_queries.h"
 #include "test_support.h"
+#include "tree/partition_published.h"
 #include "tree_support.h"
 
 using erwin::BallTree;
@@ -148,6 +151,24 @@ Batch random_batch(const std::vector<int64_t>& sizes, int dim, uint64_t seed) {
   return {torch::stack(columns, 1), batch_idx};
 }
 
+// Keys for the white-box test of published_nth_element, in the orders that stress a quickselect.
+std::vector<erwin::tree::PublishedRecord> keyed_records(const std::string& pattern, int64_t n,
+                                                        std::mt19937& rng) {
+  std::vector<erwin::tree::PublishedRecord> records(n);
+  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::uniform_int_distribution<int> few(0, 3);
+  for (int64_t i = 0; i < n; ++i) {
+    float key = uniform(rng);
+    if (pattern == "few values") key = float(few(rng));
+    if (pattern == "sorted") key = float(i);
+    if (pattern == "reversed") key = float(n - i);
+    if (pattern == "organ pipe") key = float(std::min(i, n - 1 - i));
+    if (pattern == "all equal") key = 0.5f;
+    records[i] = {{key, uniform(rng), float(i % 7)}, static_cast<uint32_t>(i)};
+  }
+  return records;
+}
+
 // One cloud of integer grid points: every coordinate value is shared by many points.
 Batch grid_cloud(const std::vector<int64_t>& shape) {
   std::vector<torch::Tensor> axes;
@@ -220,6 +241,50 @@ class BallTreeTest : public QObject {
           erwin::reference::build_balltree_with_rotations_published(batch->pos, batch->batch_idx,
                                                                     options));
     }
+  }
+
+  // White box: the published-order partitioner's selection against libstdc++'s own introselect,
+  // element for element, on ties, sorted, reversed and organ-pipe keys, every size up to 300 and
+  // some larger ones, with std::nth_element's depth limit and with tiny ones (which force its
+  // heap-selection fallback).
+  void published_nth_element_is_libstdcxx_introselect() {
+    using erwin::tree::PublishedRecord;
+    std::mt19937 rng(7);
+    std::vector<int64_t> sizes;
+    for (int64_t n = 1; n <= 300; ++n) sizes.push_back(n);
+    for (int64_t n : {1000, 4097, 20000}) sizes.push_back(n);
+    int cases = 0;
+    for (const char* pattern :
+         {"random", "few values", "sorted", "reversed", "organ pipe", "all equal"}) {
+      for (int64_t n : sizes) {
+        const std::vector<PublishedRecord> input = keyed_records(pattern, n, rng);
+        const int standard_depth = 2 * (std::bit_width(static_cast<uint64_t>(n)) - 1);
+        for (int depth : {standard_depth, 0, 1, 3}) {
+          for (int64_t nth : {n / 2, int64_t{0}, n - 1}) {
+            const int key = int(rng() % 3);
+            std::vector<PublishedRecord> ours = input, theirs = input;
+            erwin::tree::published_nth_element(ours.data(), ours.data() + nth, ours.data() + n, key,
+                                               depth);
+            std::__introselect(theirs.begin(), theirs.begin() + nth, theirs.end(), depth,
+                               __gnu_cxx::__ops::__iter_comp_iter(
+                                   [key](const PublishedRecord& a, const PublishedRecord& b) {
+                                     return a.c[key] < b.c[key];
+                                   }));
+            for (int64_t i = 0; i < n; ++i) {
+              if (ours[i].local != theirs[i].local)
+                QFAIL(qPrintable(QString("%1, n = %2, nth = %3, depth %4: element %5 differs")
+                                     .arg(pattern)
+                                     .arg(n)
+                                     .arg(nth)
+                                     .arg(depth)
+                                     .arg(i)));
+            }
+            ++cases;
+          }
+        }
+      }
+    }
+    QVERIFY(cases > 20000);
   }
 
   void fast_equals_baseline_on_odd_sizes_data() {

@@ -35,24 +35,16 @@ bool less(const PublishedRecord& a, const PublishedRecord& b) {
   return a.c[K] < b.c[K];
 }
 
-// libstdc++'s __move_median_to_first.
+// libstdc++'s __move_median_to_first, with its branches turned into a table: it swaps `result`
+// with b when a<b && b<c, or !(a<b) && !(a<c) && !(b<c); with c when a<b && !(b<c) && a<c, or
+// !(a<b) && !(a<c) && b<c; otherwise with a.
 template <int K>
 void move_median_to_first(PublishedRecord* result, PublishedRecord* a, PublishedRecord* b,
                           PublishedRecord* c) {
-  if (less<K>(*a, *b)) {
-    if (less<K>(*b, *c))
-      std::swap(*result, *b);
-    else if (less<K>(*a, *c))
-      std::swap(*result, *c);
-    else
-      std::swap(*result, *a);
-  } else if (less<K>(*a, *c)) {
-    std::swap(*result, *a);
-  } else if (less<K>(*b, *c)) {
-    std::swap(*result, *c);
-  } else {
-    std::swap(*result, *b);
-  }
+  static constexpr uint8_t kChoice[8] = {1, 0, 2, 0, 0, 2, 1, 1};  // by (a<b, b<c, a<c) bits
+  const int code = less<K>(*a, *b) << 2 | less<K>(*b, *c) << 1 | less<K>(*a, *c);
+  PublishedRecord* const candidates[3] = {a, b, c};
+  std::swap(*result, *candidates[kChoice[code]]);
 }
 
 // Bit j set where the j-th element of a scan stops: the left scan (from `base` rightwards) at
@@ -88,6 +80,14 @@ PublishedRecord* hoare_partition(PublishedRecord* first, PublishedRecord* last) 
   PublishedRecord *left_base = left_next, *right_base = right_next;
   uint64_t left_stops = 0, right_stops = 0;
   PublishedRecord* previous_right = last;
+  if (last - first <= 64) {
+    // One block each way, and the pivot as the right scan's last stop (bit n).
+    const int64_t n = last - first - 1;
+    left_stops = scan_stops<K, true>(left_base, n, p);
+    right_stops = scan_stops<K, false>(right_base, n, p) | uint64_t{1} << n;
+    left_next = last;
+    right_next = first;
+  }
   while (true) {
     if (left_stops == 0) {
       // No element left to stop at: the scan would run on to previous_right (s >= 1; the median
@@ -204,17 +204,38 @@ class PublishedPartitioner {
   }
 
  private:
+  // The bounding box of the records a whole record at a time (the row lane is ignored), with
+  // four independent chains: min/max latency, not throughput, bounds a single chain.
   int widest(int64_t begin, int64_t count) const {
-    float lo[3], hi[3];
+    typedef float F4 __attribute__((vector_size(16)));
     const PublishedRecord* r = records_.data() + begin;
-    for (int k = 0; k < 3; ++k) lo[k] = hi[k] = r[0].c[k];
-    for (int64_t i = 1; i < count; ++i) {
-      for (int k = 0; k < 3; ++k) {
-        lo[k] = std::min(lo[k], r[i].c[k]);
-        hi[k] = std::max(hi[k], r[i].c[k]);
+    auto load = [&](int64_t i) {
+      F4 v;
+      std::memcpy(&v, &r[i], sizeof v);
+      return v;
+    };
+    F4 lo[4], hi[4];
+    for (int a = 0; a < 4; ++a) lo[a] = hi[a] = load(0);
+    int64_t i = 1;
+    for (; i + 4 <= count; i += 4) {
+      for (int a = 0; a < 4; ++a) {
+        const F4 v = load(i + a);
+        lo[a] = v < lo[a] ? v : lo[a];
+        hi[a] = v > hi[a] ? v : hi[a];
       }
     }
-    return widest_dimension(lo, hi, job_.dim);
+    for (; i < count; ++i) {
+      const F4 v = load(i);
+      lo[0] = v < lo[0] ? v : lo[0];
+      hi[0] = v > hi[0] ? v : hi[0];
+    }
+    for (int a = 1; a < 4; ++a) {
+      lo[0] = lo[a] < lo[0] ? lo[a] : lo[0];
+      hi[0] = hi[a] > hi[0] ? hi[a] : hi[0];
+    }
+    const float box_lo[3] = {lo[0][0], lo[0][1], lo[0][2]};
+    const float box_hi[3] = {hi[0][0], hi[0][1], hi[0][2]};
+    return widest_dimension(box_lo, box_hi, job_.dim);
   }
 
   bool split_root(const Subtree& s, Subtree& left, Subtree& right) {
@@ -240,6 +261,9 @@ class PublishedPartitioner {
 
 }  // namespace
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((flatten, target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#endif
 void published_nth_element(PublishedRecord* first, PublishedRecord* nth, PublishedRecord* last,
                            int key, int depth_limit) {
   switch (key) {
