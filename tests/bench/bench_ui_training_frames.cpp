@@ -1,5 +1,5 @@
-// GUI responsiveness while a model trains in the TrainingWorker's thread: a widget repainted by a
-// 16 ms timer (a QPainter loss curve fed by the worker's progress signals) records the interval
+// GUI responsiveness while a model trains in a TrainingRun's worker thread: a widget repainted by
+// a 16 ms timer (a QPainter loss curve fed by the run's progress signals) records the interval
 // between paints, first idle, then during training. Prints median and p95 frame intervals and
 // the timer's lateness (interval - 16 ms) in ms.
 //
@@ -9,7 +9,6 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QTemporaryDir>
-#include <QThread>
 #include <QTimer>
 #include <QWidget>
 #include <algorithm>
@@ -18,7 +17,7 @@
 
 #include "erwin/datasets/generate.h"
 #include "erwin/training/run_config.h"
-#include "erwin/ui/training_worker.h"
+#include "erwin/ui/training_run.h"
 
 namespace {
 
@@ -113,29 +112,21 @@ int main(int argc, char** argv) {
   run_frames(app, widget, seconds);
   report("idle", widget.frame_ms);
 
-  QThread thread;
-  auto* worker = new erwin::ui::TrainingWorker;
-  worker->moveToThread(&thread);
-  QObject::connect(&thread, &QThread::finished, worker, &QObject::deleteLater);
+  erwin::ui::TrainingRun run;
   int64_t steps = 0;
-  QObject::connect(worker, &erwin::ui::TrainingWorker::progress, &widget,
+  QObject::connect(&run, &erwin::ui::TrainingRun::progress, &widget,
                    [&](qint64 step, qint64, double loss) {
                      steps = step;
                      widget.losses.push_back(loss);
                    });
-  QObject::connect(worker, &erwin::ui::TrainingWorker::error, &app, [](const QString& message) {
+  QObject::connect(&run, &erwin::ui::TrainingRun::error, &app, [](const QString& message) {
     std::fprintf(stderr, "training failed: %s\n", qPrintable(message));
   });
-  thread.start();
-  QMetaObject::invokeMethod(worker, "start", Qt::QueuedConnection,
-                            Q_ARG(QString, QString::fromStdString(bench_run(root).to_json())),
-                            Q_ARG(QString, QString()));
+  run.start(QString::fromStdString(bench_run(root).to_json()));
   run_frames(app, widget, 1);  // data loading and first steps
   run_frames(app, widget, seconds);
   report("training", widget.frame_ms);
   std::printf("training steps done: %lld\n", static_cast<long long>(steps));
-  worker->stop();
-  thread.quit();
-  thread.wait();
+  run.stop();  // the destructor waits for the step in flight
   return 0;
 }

@@ -1,10 +1,13 @@
-// The receptive-field worker runs off the GUI thread, finishes, and marks at least the clicked
-// node itself (Erwin and the MPNN k-hop neighbourhood); a deeper model sees no fewer points.
+// The receptive-field job runs off the GUI thread (a JobRunner), finishes, and marks at least the
+// clicked node itself (Erwin and the MPNN k-hop neighbourhood); a deeper model sees no fewer
+// points.
 #include <QSignalSpy>
 #include <QTest>
+#include <optional>
 
 #include "erwin/ui/demo_scene.h"
-#include "erwin/ui/receptive_field_runner.h"
+#include "erwin/ui/engine/job_runner.h"
+#include "erwin/ui/engine/receptive_field_job.h"
 #include "test_support.h"
 
 using namespace erwin::ui;
@@ -21,15 +24,19 @@ ReceptiveFieldRequest request_for(const torch::Tensor& pos, int64_t node, int64_
   return request;
 }
 
-ReceptiveFieldResultPtr run(ReceptiveFieldRunner& runner, const ReceptiveFieldRequest& request) {
-  QSignalSpy finished(&runner, &ReceptiveFieldRunner::finished);
-  QSignalSpy failed(&runner, &ReceptiveFieldRunner::failed);
-  runner.start(request);
-  if (!finished.wait(300000)) {
+void start(JobRunner& runner, const ReceptiveFieldRequest& request,
+           std::optional<ReceptiveFieldResult>& result) {
+  runner.start([request](JobContext& context) { return compute_receptive_field(request, context); },
+               [&result](ReceptiveFieldResult r) { result = std::move(r); });
+}
+
+std::optional<ReceptiveFieldResult> run(JobRunner& runner, const ReceptiveFieldRequest& request) {
+  QSignalSpy failed(&runner, &JobRunner::failed);
+  std::optional<ReceptiveFieldResult> result;
+  start(runner, request, result);
+  if (!QTest::qWaitFor([&] { return result || !failed.isEmpty(); }, 300000) || !result)
     qWarning() << "receptive field failed:" << failed.value(0).value(0).toString();
-    return nullptr;
-  }
-  return finished.first().first().value<ReceptiveFieldResultPtr>();
+  return result;
 }
 
 }  // namespace
@@ -40,11 +47,11 @@ class TestReceptiveField : public QObject {
  private Q_SLOTS:
   void worker_marks_the_node_itself() {
     const torch::Tensor pos = demo_mesh_2d(20, 40).pos;  // 800 points, 2D
-    ReceptiveFieldRunner runner;
-    QSignalSpy progress(&runner, &ReceptiveFieldRunner::progress);
+    JobRunner runner("receptive field");
+    QSignalSpy progress(&runner, &JobRunner::progress);
     const int64_t node = 123;
-    const ReceptiveFieldResultPtr shallow = run(runner, request_for(pos, node, 1));
-    QVERIFY(shallow != nullptr);
+    const std::optional<ReceptiveFieldResult> shallow = run(runner, request_for(pos, node, 1));
+    QVERIFY(shallow.has_value());
     QVERIFY(!runner.busy());
     QVERIFY(progress.count() > 0);
     QCOMPARE(shallow->erwin.size(0), pos.size(0));
@@ -52,18 +59,21 @@ class TestReceptiveField : public QObject {
     QVERIFY(shallow->khop[node].item<bool>());
     QVERIFY(shallow->block_count > 1);
 
-    const ReceptiveFieldResultPtr deep = run(runner, request_for(pos, node, shallow->block_count));
-    QVERIFY(deep != nullptr);
+    const std::optional<ReceptiveFieldResult> deep =
+        run(runner, request_for(pos, node, shallow->block_count));
+    QVERIFY(deep.has_value());
     QVERIFY(deep->erwin.sum().item<int64_t>() >= shallow->erwin.sum().item<int64_t>());
     QVERIFY(deep->khop.sum().item<int64_t>() >= shallow->khop.sum().item<int64_t>());
   }
 
   void bad_node_is_reported() {
     const torch::Tensor pos = demo_mesh_2d(10, 20).pos;
-    ReceptiveFieldRunner runner;
-    QSignalSpy failed(&runner, &ReceptiveFieldRunner::failed);
-    runner.start(request_for(pos, pos.size(0) + 5, 1));
+    JobRunner runner("receptive field");
+    QSignalSpy failed(&runner, &JobRunner::failed);
+    std::optional<ReceptiveFieldResult> result;
+    start(runner, request_for(pos, pos.size(0) + 5, 1), result);
     QVERIFY(failed.wait(60000));
+    QVERIFY(!result);
     QVERIFY(failed.first().first().toString().contains("node"));
   }
 };

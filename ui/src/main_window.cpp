@@ -26,7 +26,9 @@
 #include <QTimer>
 
 #include "erwin/ui/data_loader.h"
-#include "erwin/ui/hull_builder.h"
+#include "erwin/ui/engine/ball_hulls.h"
+#include "erwin/ui/engine/job_runner.h"
+#include "erwin/ui/engine/receptive_field_job.h"
 #include "erwin/ui/imgui_overlay.h"
 #include "erwin/ui/point_picking.h"
 #include "erwin/ui/receptive_field_panel.h"
@@ -62,8 +64,8 @@ MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent),
       viewport_(new VtkViewport),
       right_(vtkSmartPointer<vtkRenderer>::New()),
-      loader_(new SceneLoader(this)),
-      hull_builder_(new HullBuilder(this)),
+      loader_(new JobRunner("scene loader", this)),
+      hull_builder_(new JobRunner("ball hulls", this)),
       panel_(new TreePanel) {
   setWindowTitle("Erwin Studio");
   setAcceptDrops(true);
@@ -101,16 +103,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(panel_, &TreePanel::padding_toggled, this,
           show_and_redraw(&PointScene::set_show_padding));
 
-  connect(loader_, &SceneLoader::loaded, this, &MainWindow::on_loaded);
-  connect(loader_, &SceneLoader::failed, this, &MainWindow::on_failed);
-  connect(loader_, &SceneLoader::result_loaded, this, &MainWindow::on_result_loaded);
-  connect(hull_builder_, &HullBuilder::finished, this, [this](BallHullsPtr hulls) {
-    scene_.set_hulls(*hulls);
-    statusBar()->clearMessage();
-    viewport_->update();
-    Q_EMIT hulls_shown(hulls->level);
-  });
-  connect(hull_builder_, &HullBuilder::failed, this,
+  connect(loader_, &JobRunner::failed, this, &MainWindow::on_failed);
+  connect(hull_builder_, &JobRunner::failed, this,
           [this](const QString& message) { show_error("Erwin Studio - ball hulls", message); });
 
   // Hover picking is throttled: the pick runs once the pointer rests for a moment.
@@ -184,52 +178,51 @@ void MainWindow::show_preview_frame() {
 
 void MainWindow::build_receptive_field_dock() {
   field_panel_ = new ReceptiveFieldPanel;
-  field_runner_ = new ReceptiveFieldRunner(this);
+  field_runner_ = new JobRunner("receptive field", this);
   auto* dock = new QDockWidget("Receptive field", this);
   dock->setObjectName("receptiveFieldDock");
   dock->setWidget(field_panel_);
   addDockWidget(Qt::RightDockWidgetArea, dock);
   connect(field_panel_, &ReceptiveFieldPanel::settings_changed, this,
           &MainWindow::recompute_receptive_field);
-  connect(field_panel_, &ReceptiveFieldPanel::cancel_requested, field_runner_,
-          &ReceptiveFieldRunner::cancel);
+  connect(field_panel_, &ReceptiveFieldPanel::cancel_requested, field_runner_, &JobRunner::cancel);
   connect(field_panel_, &ReceptiveFieldPanel::cleared, this, [this] {
     field_runner_->cancel();
     field_node_ = -1;
     scene_.clear_receptive_field();
     viewport_->update();
   });
-  connect(field_runner_, &ReceptiveFieldRunner::busy_changed, field_panel_,
-          &ReceptiveFieldPanel::set_busy);
-  connect(field_runner_, &ReceptiveFieldRunner::progress, field_panel_,
-          &ReceptiveFieldPanel::set_progress);
-  connect(field_runner_, &ReceptiveFieldRunner::finished, this,
-          [this](ReceptiveFieldResultPtr result) {
-            if (!scene_.has_data() || result->erwin.size(0) != scene_.points().pos.size(0)) return;
-            scene_.set_receptive_field(result->node, result->erwin, result->khop);
-            const int64_t erwin = result->erwin.sum().item<int64_t>();
-            QString text = QString(
-                               "point %1, depth %2 of %3 blocks<br>"
-                               "<span style='color:#ffa040'>&#9632;</span> Erwin: %4 points")
-                               .arg(result->node)
-                               .arg(result->depth)
-                               .arg(result->block_count)
-                               .arg(erwin);
-            if (result->khop.defined())
-              text += QString(
-                          "<br><span style='color:#40a0ff'>&#9632;</span> MPNN %1-hop: %2 "
-                          "points (radius %3)<br><span style='color:#ffffff'>&#9632;</span> "
-                          "both")
-                          .arg(result->depth)
-                          .arg(result->khop.sum().item<int64_t>())
-                          .arg(result->graph_radius, 0, 'g', 3);
-            field_panel_->set_result_text(text);
-            viewport_->update();
-            Q_EMIT receptive_field_shown(result->node);
-          });
-  connect(field_runner_, &ReceptiveFieldRunner::failed, this, [this](const QString& message) {
+  connect(field_runner_, &JobRunner::busy_changed, field_panel_, &ReceptiveFieldPanel::set_busy);
+  connect(field_runner_, &JobRunner::progress, field_panel_, [this](double fraction) {
+    field_panel_->set_progress(static_cast<int>(100 * fraction));
+  });
+  connect(field_runner_, &JobRunner::failed, this, [this](const QString& message) {
     show_error("Erwin Studio - receptive field", message);
   });
+}
+
+void MainWindow::on_receptive_field(const ReceptiveFieldResult& result) {
+  if (!scene_.has_data() || result.erwin.size(0) != scene_.points().pos.size(0)) return;
+  scene_.set_receptive_field(result.node, result.erwin, result.khop);
+  const int64_t erwin = result.erwin.sum().item<int64_t>();
+  QString text = QString(
+                     "point %1, depth %2 of %3 blocks<br>"
+                     "<span style='color:#ffa040'>&#9632;</span> Erwin: %4 points")
+                     .arg(result.node)
+                     .arg(result.depth)
+                     .arg(result.block_count)
+                     .arg(erwin);
+  if (result.khop.defined())
+    text += QString(
+                "<br><span style='color:#40a0ff'>&#9632;</span> MPNN %1-hop: %2 "
+                "points (radius %3)<br><span style='color:#ffffff'>&#9632;</span> "
+                "both")
+                .arg(result.depth)
+                .arg(result.khop.sum().item<int64_t>())
+                .arg(result.graph_radius, 0, 'g', 3);
+  field_panel_->set_result_text(text);
+  viewport_->update();
+  Q_EMIT receptive_field_shown(result.node);
 }
 
 void MainWindow::show_receptive_field(int64_t node) {
@@ -248,7 +241,9 @@ void MainWindow::recompute_receptive_field() {
   request.checkpoint = field_panel_->checkpoint().toStdString();
   request.seed = static_cast<uint64_t>(field_panel_->seed());
   request.compare_khop = field_panel_->compare_khop();
-  field_runner_->start(request);
+  field_runner_->start(
+      [request](JobContext& context) { return compute_receptive_field(request, context); },
+      [this](const ReceptiveFieldResult& result) { on_receptive_field(result); });
 }
 
 void MainWindow::on_vtk_button(vtkObject*, unsigned long event, void* client, void*) {
@@ -315,14 +310,14 @@ void MainWindow::build_status_bar() {
     loader_->cancel();
     hull_builder_->cancel();
   });
-  connect(loader_, &SceneLoader::progress, this, [this](const QString& stage, int percent) {
+  connect(loader_, &JobRunner::progress, this, [this](double fraction, const QString& stage) {
     busy_text_ = stage;
-    progress_->setValue(percent);
+    progress_->setValue(static_cast<int>(100 * fraction));
     statusBar()->showMessage(stage);
     viewport_->update();
   });
-  connect(loader_, &SceneLoader::busy_changed, this, &MainWindow::show_busy);
-  connect(hull_builder_, &HullBuilder::busy_changed, this, &MainWindow::show_busy);
+  connect(loader_, &JobRunner::busy_changed, this, &MainWindow::show_busy);
+  connect(hull_builder_, &JobRunner::busy_changed, this, &MainWindow::show_busy);
 }
 
 // The status bar's progress and cancel button serve loading and hull building alike.
@@ -336,7 +331,29 @@ void MainWindow::show_busy() {
   viewport_->update();
 }
 
-void MainWindow::open(const QString& source) { loader_->load(source, panel_->angle()); }
+void MainWindow::open(const QString& source) {
+  load(source, [source = source.toStdString(), angle = panel_->angle()](JobContext& context) {
+    return load_scene(source, angle, context);
+  });
+}
+
+void MainWindow::load(const QString& source, std::function<LoadedScene(JobContext&)> job) {
+  loading_ = source;
+  loader_->start(std::move(job), [this, source](LoadedScene loaded) {
+    if (loaded.result)
+      on_result_loaded(source, std::move(loaded.result));
+    else
+      on_loaded(source, std::move(loaded.points), std::move(loaded.tree));
+  });
+}
+
+// Same points, a new tree (another angle, another cloud of the file).
+void MainWindow::rebuild(PointSetPtr points, double angle_degrees) {
+  const QString name = QString::fromStdString(points->name);
+  load(name, [points = std::move(points), angle_degrees](JobContext& context) {
+    return build_scene(points, angle_degrees, context);
+  });
+}
 
 void MainWindow::set_level(int level) { panel_->level_slider()->setValue(level); }
 void MainWindow::set_view(TreeView view) { panel_->set_view(view); }
@@ -344,15 +361,14 @@ void MainWindow::set_view(TreeView view) { panel_->set_view(view); }
 void MainWindow::set_rotation_angle(double degrees) {
   panel_->set_angle(degrees);
   if (scene_.has_data() && scene_.tree().angle_degrees != degrees)
-    loader_->rebuild(std::make_shared<const PointSet>(scene_.points()), degrees);
+    rebuild(std::make_shared<const PointSet>(scene_.points()), degrees);
 }
 
 void MainWindow::show_cloud(int cloud) {
   if (!scene_.has_data() || scene_.points().cloud_count() <= cloud ||
       scene_.points().cloud == cloud)
     return;
-  loader_->rebuild(std::make_shared<const PointSet>(select_cloud(scene_.points(), cloud)),
-                   panel_->angle());
+  rebuild(std::make_shared<const PointSet>(select_cloud(scene_.points(), cloud)), panel_->angle());
 }
 
 void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree) {
@@ -378,10 +394,10 @@ void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreeP
   Q_EMIT scene_ready();
 }
 
-void MainWindow::on_failed(const QString& source, const QString& message) {
+void MainWindow::on_failed(const QString& message) {
   show_error(
       "Erwin Studio - cannot open file",
-      QString("Could not open %1.\n\n%2\n\nThe current scene is kept.").arg(source, message));
+      QString("Could not open %1.\n\n%2\n\nThe current scene is kept.").arg(loading_, message));
   Q_EMIT load_failed(message);
 }
 
@@ -407,10 +423,20 @@ void MainWindow::request_hulls() {
     hull_builder_->cancel();
     return;
   }
+  if (hull_builder_->busy() && hulls_tree_ == scene_.tree_ptr() && hulls_level_ == level) return;
+  hulls_tree_ = scene_.tree_ptr();
+  hulls_level_ = level;
   statusBar()->showMessage(QString("building the convex hulls of %1 balls (level %2)")
                                .arg(scene_.tree().ball_count(level))
                                .arg(level));
-  hull_builder_->build(scene_.points_ptr(), scene_.tree_ptr(), level);
+  hull_builder_->start([points = scene_.points_ptr(), tree = scene_.tree_ptr(),
+                        level](JobContext&) { return build_ball_hulls(*points, tree, level); },
+                       [this](const BallHulls& hulls) {
+                         scene_.set_hulls(hulls);
+                         statusBar()->clearMessage();
+                         viewport_->update();
+                         Q_EMIT hulls_shown(hulls.level);
+                       });
 }
 
 void MainWindow::apply_view() {

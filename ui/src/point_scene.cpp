@@ -16,7 +16,7 @@
 #include <cstring>
 
 #include "erwin/ui/ball_colours.h"
-#include "erwin/ui/hull_builder.h"
+#include "erwin/ui/engine/ball_hulls.h"
 
 namespace erwin::ui {
 namespace {

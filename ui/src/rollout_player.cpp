@@ -21,8 +21,8 @@
 #include <QVBoxLayout>
 #include <cmath>
 
-#include "erwin/ui/background_task.h"
 #include "erwin/ui/curve_plot.h"
+#include "erwin/ui/engine/job_runner.h"
 #include "erwin/ui/frame_exporter.h"
 #include "erwin/ui/result_export.h"
 #include "erwin/ui/vtk_viewport.h"
@@ -71,14 +71,15 @@ QDoubleSpinBox* range_box() {
 RolloutPlayer::RolloutPlayer(VtkViewport* viewport, QWidget* parent)
     : QWidget(parent),
       viewport_(viewport),
-      runner_(new InferenceRunner(this)),
+      runner_(new JobRunner("inference", this)),
+      file_exporter_(new JobRunner("export", this)),
       exporter_(new FrameExporter(this)),
       play_timer_(new QTimer(this)) {
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(build_source_group());
   layout->addWidget(build_playback_group(), 1);
   layout->addWidget(build_export_group());
-  connect_runner();
+  connect_runners();
   connect(play_timer_, &QTimer::timeout, this,
           [this] { set_frame(frame_count() > 0 ? (frame() + 1) % frame_count() : 0); });
   set_busy(false);
@@ -143,7 +144,7 @@ QWidget* RolloutPlayer::build_source_group() {
     if (!dir.isEmpty()) data_root_->setText(dir);
   });
   connect(checkpoint_, &QLineEdit::editingFinished, this, [this] {
-    if (!checkpoint_->text().isEmpty()) runner_->inspect(checkpoint_->text());
+    if (!checkpoint_->text().isEmpty()) inspect(checkpoint_->text());
   });
   connect(compute_, &QPushButton::clicked, this, &RolloutPlayer::compute);
   connect(cancel_, &QPushButton::clicked, this, &RolloutPlayer::cancel);
@@ -244,32 +245,40 @@ QWidget* RolloutPlayer::build_export_group() {
   return group;
 }
 
-void RolloutPlayer::connect_runner() {
-  connect(runner_, &InferenceRunner::busy_changed, this, &RolloutPlayer::set_busy);
-  connect(runner_, &InferenceRunner::stage, this,
-          [this](const QString& text) { show_message(text + "..."); });
-  connect(runner_, &InferenceRunner::inspected, this, &RolloutPlayer::on_inspected);
-  connect(runner_, &InferenceRunner::finished, this, &RolloutPlayer::on_result);
-  connect(runner_, &InferenceRunner::failed, this, [this](const QString& message) {
+void RolloutPlayer::connect_runners() {
+  connect(runner_, &JobRunner::busy_changed, this, &RolloutPlayer::set_busy);
+  connect(runner_, &JobRunner::progress, this,
+          [this](double, const QString& text) { show_message(text + "..."); });
+  connect(runner_, &JobRunner::failed, this, [this](const QString& message) {
     show_message(message, true);
     Q_EMIT failed(message);
   });
+  connect(file_exporter_, &JobRunner::failed, this, [this](const QString& message) {
+    show_message(message, true);
+    Q_EMIT exported(export_path_, message);
+  });
+}
+
+void RolloutPlayer::inspect(const QString& path) {
+  runner_->start([path = path.toStdString()](JobContext&) { return inspect_checkpoint(path); },
+                 [this](const CheckpointInfo& info) { on_inspected(info); });
 }
 
 void RolloutPlayer::open_checkpoint(const QString& path, const QString& data_root) {
   checkpoint_->setText(path);
   data_root_->setText(data_root);
   model_info_->setText("reading the checkpoint...");
-  runner_->inspect(path);
+  inspect(path);
 }
 
 void RolloutPlayer::on_inspected(const CheckpointInfo& info) {
   apply_kind(info.kind);
   const bool eagle = kind_ == TaskKind::Eagle;
-  model_info_->setText(QString("%1: %2, step %3")
-                           .arg(eagle ? "EAGLE" : "ShapeNet-Car", info.run_name)
-                           .arg(info.step));
-  if (data_root_->text().isEmpty()) data_root_->setText(info.data_root);
+  model_info_->setText(
+      QString("%1: %2, step %3")
+          .arg(eagle ? "EAGLE" : "ShapeNet-Car", QString::fromStdString(info.run_name))
+          .arg(info.step));
+  if (data_root_->text().isEmpty()) data_root_->setText(QString::fromStdString(info.data_root));
   show_message({});
   Q_EMIT inspected(info);
 }
@@ -295,15 +304,18 @@ void RolloutPlayer::compute() {
     return;
   }
   InferenceRequest request;
-  request.checkpoint = checkpoint_->text();
-  request.data_root = data_root_->text();
-  request.split = split_->currentText();
+  request.checkpoint = checkpoint_->text().toStdString();
+  request.data_root = data_root_->text().toStdString();
+  request.split = split_->currentText().toStdString();
   request.item = item_->value();
   request.start = start_->value();
   request.steps = steps_->value();
-  request.device = device_->currentText();
+  request.device = device_->currentText().toStdString();
   set_playing(false);
-  runner_->run(request);
+  runner_->start([request](JobContext& context) { return run_inference(request, context); },
+                 [this](InferenceResult result) {
+                   on_result(std::make_shared<const InferenceResult>(std::move(result)));
+                 });
 }
 
 void RolloutPlayer::cancel() {
@@ -530,11 +542,12 @@ void RolloutPlayer::export_result(const QString& path) {
   if (!result_) return;
   const InferenceResultPtr result = result_;
   show_message("writing " + path + "...");
-  run_in_background(
-      this, "export", [result, file = path.toStdString()] { write_result_file(*result, file); },
-      [this, path](const QString& error) {
-        show_message(error.isEmpty() ? "wrote " + path : error, !error.isEmpty());
-        Q_EMIT exported(path, error);
+  export_path_ = path;
+  file_exporter_->start(
+      [result, file = path.toStdString()](JobContext&) { write_result_file(*result, file); },
+      [this, path] {
+        show_message("wrote " + path);
+        Q_EMIT exported(path, QString());
       });
 }
 

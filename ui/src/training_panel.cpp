@@ -28,8 +28,8 @@
 
 #include "erwin/datasets/generate.h"
 #include "erwin/training/run_preparation.h"
-#include "erwin/ui/background_task.h"
 #include "erwin/ui/curve_plot.h"
+#include "erwin/ui/engine/job_runner.h"
 #include "erwin/ui/resource_paths.h"
 #include "erwin/ui/run_comparison.h"
 #include "erwin/ui/training_run.h"
@@ -76,8 +76,12 @@ QPushButton* browse_button(QWidget* parent, QLineEdit* target, const QString& ca
 
 }  // namespace
 
-TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent), run_(new TrainingRun(this)) {
+TrainingPanel::TrainingPanel(QWidget* parent)
+    : QWidget(parent),
+      run_(new TrainingRun(this)),
+      generator_(new JobRunner("generate data", this)) {
   build_widgets();
+  connect(generator_, &JobRunner::failed, this, &TrainingPanel::data_generation_ended);
   connect_run();
   fill_configs();
   set_running(false);
@@ -414,14 +418,18 @@ void TrainingPanel::generate_data() {
   generate_->setEnabled(false);
   start_->setEnabled(false);
   show_message("generating synthetic data into " + root.toHtmlEscaped() + "...");
-  const auto work = [kind = kind(), path = root.toStdString()] { generate_small_data(kind, path); };
-  run_in_background(this, "generate data", work, [this, root](const QString& error) {
-    set_running(run_->running());
-    show_message(error.isEmpty() ? "synthetic data written to " + root.toHtmlEscaped()
-                                 : "<span style='color:#d04040'>generation failed:</span> " +
-                                       error.toHtmlEscaped());
-    Q_EMIT data_generated(root, error);
-  });
+  generating_root_ = root;
+  generator_->start(
+      [kind = kind(), path = root.toStdString()](JobContext&) { generate_small_data(kind, path); },
+      [this] { data_generation_ended(QString()); });
+}
+
+void TrainingPanel::data_generation_ended(const QString& error) {
+  set_running(run_->running());
+  show_message(error.isEmpty() ? "synthetic data written to " + generating_root_.toHtmlEscaped()
+                               : "<span style='color:#d04040'>generation failed:</span> " +
+                                     error.toHtmlEscaped());
+  Q_EMIT data_generated(generating_root_, error);
 }
 
 void TrainingPanel::set_data_root(const QString& root) { data_root_->setText(root); }

@@ -1,20 +1,21 @@
 #include "erwin/ui/training_run.h"
 
-#include <QThread>
+#include <limits>
 
-#include "erwin/ui/training_worker.h"
+#include "erwin/ui/engine/job_runner.h"
+#include "erwin/ui/engine/training_job.h"
 
 namespace erwin::ui {
 
-TrainingRun::TrainingRun(QObject* parent) : QObject(parent) {}
-
-TrainingRun::~TrainingRun() {
-  stop();
-  if (thread_) {
-    thread_->quit();
-    thread_->wait();  // the step in flight ends, then the trainer sees the stop
-  }
+TrainingRun::TrainingRun(QObject* parent)
+    : QObject(parent), runner_(new JobRunner("training", this)) {
+  connect(runner_, &JobRunner::failed, this, [this](const QString& message) {
+    ended();
+    Q_EMIT error(message);
+  });
 }
+
+TrainingRun::~TrainingRun() { stop(); }  // runner_ then waits for the step in flight
 
 void TrainingRun::start(const QString& run_config_json, const QString& resume_checkpoint,
                         int processes) {
@@ -22,54 +23,62 @@ void TrainingRun::start(const QString& run_config_json, const QString& resume_ch
   running_ = true;
   paused_ = false;
   processes_ = processes;
-  auto* thread = new QThread(this);
-  thread->setObjectName("training");
-  auto* worker = new TrainingWorker;
-  worker->moveToThread(thread);
-  connect(thread, &QThread::finished, worker, &QObject::deleteLater);
-  connect(thread, &QThread::finished, thread, &QObject::deleteLater);
-  connect(worker, &TrainingWorker::started, this, &TrainingRun::started);
-  connect(worker, &TrainingWorker::progress, this, &TrainingRun::progress);
-  connect(worker, &TrainingWorker::metrics, this, &TrainingRun::metrics);
-  connect(worker, &TrainingWorker::checkpoint_saved, this, &TrainingRun::checkpoint_saved);
-  connect(worker, &TrainingWorker::finished, this, [this](bool cancelled, qint64 step) {
-    ended();
-    Q_EMIT finished(cancelled, step);
-  });
-  connect(worker, &TrainingWorker::error, this, [this](const QString& message) {
-    ended();
-    Q_EMIT error(message);
-  });
-  thread_ = thread;
-  worker_ = worker;
-  thread->start();
-  QMetaObject::invokeMethod(worker, "start", Qt::QueuedConnection, Q_ARG(QString, run_config_json),
-                            Q_ARG(QString, resume_checkpoint), Q_ARG(int, processes));
+  control_ = std::make_shared<RunControl>();
+  TrainingRequest request{run_config_json.toStdString(), resume_checkpoint.toStdString(), processes,
+                          progress_interval_ms_};
+  // The reports run in the training thread and are posted, in order, to this one.
+  runner_->start(
+      [this, request, control = control_](JobContext& context) {
+        TrainingReports reports;
+        reports.started = [this, &context](int64_t first, int64_t total) {
+          context.post([this, first, total] { Q_EMIT started(first, total); });
+        };
+        reports.trainer.on_step = [this, &context](const TrainingProgress& p) {
+          context.post([this, p] {
+            Q_EMIT progress(p.step, p.total_steps, p.loss, p.lr, p.samples_per_second,
+                            p.eta_seconds);
+          });
+        };
+        reports.trainer.on_metrics = [this, &context](const MetricsRecord& r) {
+          context.post([this, r] {
+            Q_EMIT metrics(r.step, r.train_loss,
+                           r.val_loss.value_or(std::numeric_limits<double>::quiet_NaN()), r.lr,
+                           r.samples_per_second, r.elapsed_seconds);
+          });
+        };
+        reports.trainer.on_checkpoint = [this, &context](const std::string& path) {
+          context.post(
+              [this, path = QString::fromStdString(path)] { Q_EMIT checkpoint_saved(path); });
+        };
+        return run_training(request, *control, reports);
+      },
+      [this](TrainingOutcome outcome) {
+        ended();
+        Q_EMIT finished(outcome.cancelled, outcome.step);
+      });
 }
 
 void TrainingRun::ended() {
   running_ = false;
   paused_ = false;
-  worker_ = nullptr;
-  if (thread_) thread_->quit();
 }
 
 void TrainingRun::pause() {
-  if (!worker_ || paused_ || processes_ > 1) return;
-  worker_->pause();
+  if (!running_ || paused_ || processes_ > 1) return;
+  control_->pause();
   paused_ = true;
   Q_EMIT paused_changed(true);
 }
 
 void TrainingRun::resume() {
-  if (!worker_ || !paused_) return;
-  worker_->resume();
+  if (!running_ || !paused_) return;
+  control_->resume();
   paused_ = false;
   Q_EMIT paused_changed(false);
 }
 
 void TrainingRun::stop() {
-  if (worker_) worker_->stop();
+  if (running_) control_->request_stop();
 }
 
 }  // namespace erwin::ui

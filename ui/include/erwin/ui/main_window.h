@@ -6,12 +6,12 @@
 
 #include <QMainWindow>
 #include <QString>
+#include <functional>
 #include <memory>
 
+#include "erwin/ui/engine/scene_jobs.h"
 #include "erwin/ui/overlay_panels.h"
 #include "erwin/ui/point_scene.h"
-#include "erwin/ui/receptive_field_runner.h"
-#include "erwin/ui/scene_loader.h"
 #include "erwin/ui/tree_panel.h"
 
 class QLabel;
@@ -24,8 +24,9 @@ class vtkRenderer;
 
 namespace erwin::ui {
 
-class HullBuilder;
 class ImGuiOverlay;
+class JobRunner;
+struct ReceptiveFieldResult;
 class ReceptiveFieldPanel;
 class RolloutPlayer;
 class TrainingPanel;
@@ -64,8 +65,8 @@ class MainWindow : public QMainWindow {
   TreePanel* tree_panel() const { return panel_; }
   VtkViewport* viewport() const { return viewport_; }
   ReceptiveFieldPanel* receptive_field_panel() const { return field_panel_; }
-  ReceptiveFieldRunner* receptive_field_runner() const { return field_runner_; }
-  SceneLoader* loader() const { return loader_; }
+  JobRunner* receptive_field_runner() const { return field_runner_; }
+  JobRunner* loader() const { return loader_; }
   TrainingPanel* training_panel() const { return training_panel_; }
   RolloutPlayer* rollout_player() const { return player_; }
   QString current_source() const { return source_; }
@@ -84,8 +85,11 @@ class MainWindow : public QMainWindow {
   void build_menus();
   void build_status_bar();
   void show_busy();
+  // Loads `source` (a file, a demo, or the name of `points` to build a tree of) in the background.
+  void load(const QString& source, std::function<LoadedScene(JobContext&)> job);
+  void rebuild(PointSetPtr points, double angle_degrees);
   void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
-  void on_failed(const QString& source, const QString& message);
+  void on_failed(const QString& message);
   void on_result_loaded(const QString& source, InferenceResultPtr result);
   void apply_level(int level);
   void request_hulls();
@@ -99,6 +103,7 @@ class MainWindow : public QMainWindow {
   void build_receptive_field_dock();
   void build_learning_docks();  // main_window_learning.cpp: training and rollout docks
   void recompute_receptive_field();
+  void on_receptive_field(const ReceptiveFieldResult& result);
   void show_error(const QString& title, const QString& message);
   // A left click (press and release without a drag) reaching VTK.
   static void on_vtk_button(vtkObject* caller, unsigned long event, void* client, void*);
@@ -111,11 +116,14 @@ class MainWindow : public QMainWindow {
   std::unique_ptr<ImGuiOverlay> overlay_;
   vtkSmartPointer<vtkRenderer> right_;  // second view of side-by-side mode
   PointScene scene_;
-  SceneLoader* loader_;
-  HullBuilder* hull_builder_;
+  JobRunner* loader_;
+  QString loading_;  // the source loader_ works on
+  JobRunner* hull_builder_;
+  SceneTreePtr hulls_tree_;  // what hull_builder_ works on
+  int64_t hulls_level_ = -1;
   TreePanel* panel_;
   ReceptiveFieldPanel* field_panel_ = nullptr;
-  ReceptiveFieldRunner* field_runner_ = nullptr;
+  JobRunner* field_runner_ = nullptr;
   int64_t field_node_ = -1;
   TrainingPanel* training_panel_ = nullptr;
   RolloutPlayer* player_ = nullptr;

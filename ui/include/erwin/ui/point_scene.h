@@ -38,7 +38,7 @@ class PointScene {
   int64_t level() const { return level_; }
   void set_show_spheres(bool show);
   // Ball hulls are shown once they are given (set_hulls), since they take long to build
-  // (hull_builder.h); missing_hulls_level() is the level whose hulls are wanted but not given
+  // (engine/ball_hulls.h); missing_hulls_level() is the level whose hulls are wanted but not given
   // yet, or -1. Given hulls are kept per level until the data changes.
   void set_show_hulls(bool show);
   int64_t missing_hulls_level() const;

@@ -1,16 +1,16 @@
 #pragma once
 // The Rollout dock: a training checkpoint and a data root; for EAGLE a simulation, first frame
 // and number of steps, for ShapeNet-Car a car; the rollout or prediction is computed in the
-// background (InferenceRunner, with stage text and cancel), then shown in the viewport
-// (RolloutScene: predicted, truth and error side by side, shared colour bar) and played back:
-// timeline, play/pause, field, colour map, automatic or fixed range, the per-step RMSE curve.
+// background (inference_job.h on a JobRunner, with stage text and cancel), then shown in the
+// viewport (RolloutScene: predicted, truth and error side by side, shared colour bar) and played
+// back: timeline, play/pause, field, colour map, automatic or fixed range, the per-step RMSE curve.
 // Exports: every frame as PNG at a chosen resolution, and HDF5 / ParaView files.
 #include <QSize>
 #include <QWidget>
 #include <memory>
 
+#include "erwin/ui/engine/inference_job.h"
 #include "erwin/ui/inference_result.h"
-#include "erwin/ui/inference_runner.h"
 #include "erwin/ui/rollout_scene.h"
 
 class QComboBox;
@@ -27,6 +27,7 @@ namespace erwin::ui {
 
 class CurvePlot;
 class FrameExporter;
+class JobRunner;
 class VtkViewport;
 
 class RolloutPlayer : public QWidget {
@@ -81,7 +82,8 @@ class RolloutPlayer : public QWidget {
   QWidget* build_source_group();
   QWidget* build_playback_group();
   QWidget* build_export_group();
-  void connect_runner();
+  void connect_runners();
+  void inspect(const QString& checkpoint);  // on_inspected follows
   void on_inspected(const CheckpointInfo& info);
   void apply_kind(TaskKind kind);  // the fields of that task
   void on_result(InferenceResultPtr result);
@@ -96,7 +98,9 @@ class RolloutPlayer : public QWidget {
 
   VtkViewport* viewport_;
   RolloutScene scene_;
-  InferenceRunner* runner_;
+  JobRunner* runner_;         // inspect and compute
+  JobRunner* file_exporter_;  // export_result
+  QString export_path_;       // of file_exporter_'s job
   FrameExporter* exporter_;
   InferenceResultPtr result_;
   TaskKind kind_ = TaskKind::Eagle;
@@ -115,3 +119,5 @@ class RolloutPlayer : public QWidget {
 };
 
 }  // namespace erwin::ui
+
+Q_DECLARE_METATYPE(erwin::ui::CheckpointInfo)

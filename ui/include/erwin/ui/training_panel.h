@@ -4,7 +4,7 @@
 // Start / Pause / Resume / Stop of a TrainingRun, live loss and validation curves with the
 // current lr, samples/s, ETA and progress, and the run's checkpoints ("Open in player"). Start
 // makes the checks `erwin train` makes (erwin/training/run_preparation.h); "processes" > 1 trains
-// data-parallel on this machine (TrainingWorker::start), the curves showing rank 0; the checkpoint
+// data-parallel on this machine (engine/training_job.h), the curves showing rank 0; the checkpoint
 // folder also receives the run's record (run_log.h), and without one the run gets a folder of its
 // own under the application's data folder. Tab "Compare runs": run folders side by side
 // (RunComparison), the running run among them once it has logged.
@@ -26,6 +26,7 @@ class QTabWidget;
 namespace erwin::ui {
 
 class CurvePlot;
+class JobRunner;
 class RunComparison;
 class TrainingRun;
 
@@ -81,8 +82,11 @@ class TrainingPanel : public QWidget {
   void show_progress(qint64 step, qint64 total, double loss, double lr, double samples_per_second,
                      double eta_seconds);
   void show_message(const QString& text);
+  void data_generation_ended(const QString& error);
 
   TrainingRun* run_;
+  JobRunner* generator_;     // synthetic data
+  QString generating_root_;  // where generator_ writes
   QComboBox *kind_, *config_, *device_, *precision_;
   QLineEdit *data_root_, *checkpoint_dir_;
   QPushButton *generate_, *start_, *pause_, *stop_, *open_checkpoint_;

@@ -1,17 +1,17 @@
 #pragma once
-// One training run at a time from the GUI thread: start() gives a fresh TrainingWorker its own
-// QThread and forwards the worker's signals (queued, so they arrive in the GUI thread);
-// pause/resume/stop go straight to the worker's thread-safe flags. When the run ends (finished
-// or error) the thread quits and deletes the worker. The destructor stops a run and joins.
+// One training run at a time from the GUI thread: start() runs run_training (training_job.h) as
+// a job of a JobRunner (job_runner.h), whose reports reach this object's signals in the GUI
+// thread; pause/resume/stop go straight to the run's thread-safe RunControl. The destructor
+// stops a run and waits for the step in flight.
 #include <QObject>
-#include <QPointer>
 #include <QString>
+#include <memory>
 
-class QThread;
+#include "erwin/training/run_control.h"
 
 namespace erwin::ui {
 
-class TrainingWorker;
+class JobRunner;
 
 class TrainingRun : public QObject {
   Q_OBJECT
@@ -19,20 +19,23 @@ class TrainingRun : public QObject {
   explicit TrainingRun(QObject* parent = nullptr);
   ~TrainingRun() override;
 
-  // Ignored while a run is going. `processes` > 1: a data-parallel run (TrainingWorker::start),
+  // Ignored while a run is going. `processes` > 1: a data-parallel run (training_job.h),
   // which pause() leaves running.
   void start(const QString& run_config_json, const QString& resume_checkpoint = QString(),
              int processes = 1);
-  void pause();
+  void pause();  // takes effect after the current step
   void resume();
-  void stop();
+  void stop();  // takes effect after the current step; also ends a pause
   bool running() const { return running_; }
   bool paused() const { return paused_; }
+  // At most one progress signal per interval (default 100 ms); for the next start().
+  void set_progress_interval_ms(int ms) { progress_interval_ms_ = ms; }
 
  Q_SIGNALS:
   void started(qint64 first_step, qint64 total_steps);
   void progress(qint64 step, qint64 total_steps, double loss, double lr, double samples_per_second,
                 double eta_seconds);
+  // One erwin::MetricsRecord; val_loss is NaN when the record has none.
   void metrics(qint64 step, double train_loss, double val_loss, double lr,
                double samples_per_second, double elapsed_seconds);
   void checkpoint_saved(const QString& path);
@@ -43,11 +46,12 @@ class TrainingRun : public QObject {
  private:
   void ended();
 
-  QPointer<QThread> thread_;
-  QPointer<TrainingWorker> worker_;
+  JobRunner* runner_;
+  std::shared_ptr<RunControl> control_;  // of the current run; a stop is final
   bool running_ = false;
   bool paused_ = false;
   int processes_ = 1;
+  int progress_interval_ms_ = 100;
 };
 
 }  // namespace erwin::ui

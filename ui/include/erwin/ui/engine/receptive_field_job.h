@@ -1,16 +1,16 @@
 #pragma once
 // Fig. 5 of the paper in the studio: which points influence a clicked point's output after a
 // given number of Erwin blocks, next to the k-hop neighbourhood of an MPNN of the same depth.
-// Plain computation (no Qt); receptive_field_worker.h runs it off the GUI thread.
+// A job (job.h) for a JobRunner.
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <memory>
-#include <optional>
 #include <string>
 
 #include "erwin/config.h"
 #include "erwin/receptive_field.h"
+#include "erwin/ui/engine/job.h"
 
 namespace erwin::ui {
 
@@ -38,8 +38,9 @@ struct ReceptiveFieldResult {
   double graph_radius = 0.0;  // radius of the MPNN graph
 };
 
-// Empty optional when `progress` cancels. Throws std::invalid_argument / erwin::FormatError.
-std::optional<ReceptiveFieldResult> compute_receptive_field(const ReceptiveFieldRequest& request,
-                                                            const ProgressCallback& progress);
+// Reports its progress; ends early (JobCancelled) when cancelled. Throws std::invalid_argument /
+// erwin::FormatError.
+ReceptiveFieldResult compute_receptive_field(const ReceptiveFieldRequest& request,
+                                             JobContext& context);
 
 }  // namespace erwin::ui

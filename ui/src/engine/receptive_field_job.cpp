@@ -1,4 +1,4 @@
-#include "erwin/ui/receptive_field_job.h"
+#include "erwin/ui/engine/receptive_field_job.h"
 
 #include <algorithm>
 
@@ -65,8 +65,8 @@ ErwinConfig default_receptive_field_config(int64_t points, int64_t dimension,
   return config;
 }
 
-std::optional<ReceptiveFieldResult> compute_receptive_field(const ReceptiveFieldRequest& request,
-                                                            const ProgressCallback& progress) {
+ReceptiveFieldResult compute_receptive_field(const ReceptiveFieldRequest& request,
+                                             JobContext& context) {
   const int64_t n = request.pos.size(0);
   if (request.node < 0 || request.node >= n)
     throw std::invalid_argument("receptive field: node " + std::to_string(request.node) +
@@ -85,11 +85,16 @@ std::optional<ReceptiveFieldResult> compute_receptive_field(const ReceptiveField
   inputs.node_features = torch::randn({n, model->config.c_in});
   inputs.batch_idx = torch::zeros({n}, torch::kInt64);
   inputs.radius = result.graph_radius;
+  // The core's callback returns false to cancel.
+  const ProgressCallback progress = [&context](double fraction) {
+    context.progress(fraction, "receptive field");
+    return !context.is_cancelled();
+  };
   {
     at::AutoGradMode enable_grad(true);  // the receptive field is a gradient
     result.erwin = erwin_receptive_field(*model, inputs, request.node, result.depth, progress);
   }
-  if (!result.erwin.defined()) return std::nullopt;
+  context.throw_if_cancelled();
   if (request.compare_khop) {
     const torch::Tensor edges =
         radius_graph(request.pos, inputs.batch_idx, result.graph_radius, true, 32);

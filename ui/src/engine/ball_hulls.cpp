@@ -1,11 +1,10 @@
-#include "erwin/ui/hull_builder.h"
+#include "erwin/ui/engine/ball_hulls.h"
 
 #include <vtkCellArray.h>
 #include <vtkCellData.h>
 #include <vtkPolyData.h>
 #include <vtkUnsignedCharArray.h>
 
-#include <exception>
 #include <vector>
 
 #include "erwin/convex_hull.h"
@@ -55,47 +54,6 @@ BallHulls build_ball_hulls(const PointSet& points, SceneTreePtr tree, int64_t le
   hulls.tree = std::move(tree);
   hulls.level = level;
   return hulls;
-}
-
-void HullWorker::build(quint64 job, PointSetPtr points, SceneTreePtr tree, qint64 level) {
-  if (!jobs_->is_current(job)) return;
-  try {
-    auto hulls = std::make_shared<const BallHulls>(build_ball_hulls(*points, tree, level));
-    Q_EMIT finished(job, std::move(hulls));
-  } catch (const std::exception& error) {
-    Q_EMIT failed(job, QString::fromStdString(error.what()));
-  }
-}
-
-HullBuilder::HullBuilder(QObject* parent)
-    : QObject(parent), jobs_(new JobThread("ball hulls", this)) {
-  qRegisterMetaType<PointSetPtr>();
-  qRegisterMetaType<SceneTreePtr>();
-  qRegisterMetaType<BallHullsPtr>();
-  auto* worker = new HullWorker(jobs_);
-  jobs_->adopt(worker);
-  connect(jobs_, &JobThread::busy_changed, this, &HullBuilder::busy_changed);
-  connect(this, &HullBuilder::start, worker, &HullWorker::build);
-  connect(worker, &HullWorker::finished, this, [this](quint64 job, BallHullsPtr hulls) {
-    if (!jobs_->take_result(job)) return;
-    Q_EMIT finished(std::move(hulls));
-  });
-  connect(worker, &HullWorker::failed, this, [this](quint64 job, QString message) {
-    if (!jobs_->take_result(job)) return;
-    Q_EMIT failed(message);
-  });
-}
-
-void HullBuilder::build(PointSetPtr points, SceneTreePtr tree, int64_t level) {
-  if (busy() && tree == pending_tree_ && level == pending_level_) return;
-  pending_tree_ = tree;
-  pending_level_ = level;
-  Q_EMIT start(jobs_->start_job(), std::move(points), std::move(tree), level);
-}
-
-void HullBuilder::cancel() {
-  pending_tree_.reset();
-  jobs_->cancel();
 }
 
 }  // namespace erwin::ui
