@@ -72,6 +72,30 @@ uint64_t scan_stops(const PublishedRecord* base, int64_t size, float p) {
 // the one that ends the loop. A block may hold elements that were swapped after the block was
 // read, or before: only at positions >= R_s (or <= L_s), where the min above (or the test
 // L < R) makes them irrelevant.
+// hoare_partition on at most 64 elements: one pass gives both scans' stops, bit j for element
+// first + j, with the pivot (bit 0) as the right scan's last stop; R_i is the i-th highest bit.
+template <int K>
+PublishedRecord* hoare_partition_small(PublishedRecord* first, PublishedRecord* last, float p) {
+  uint64_t left_stops = 0, right_stops = 1;
+  for (int64_t j = 1; j < last - first; ++j) {
+    const float v = first[j].c[K];
+    left_stops |= static_cast<uint64_t>(!(v < p)) << j;
+    right_stops |= static_cast<uint64_t>(!(p < v)) << j;
+  }
+  PublishedRecord* previous_right = last;
+  while (left_stops != 0) {
+    PublishedRecord* l = first + std::countr_zero(left_stops);
+    const int highest = 63 - std::countl_zero(right_stops);
+    PublishedRecord* r = first + highest;
+    if (!(l < r)) return std::min(l, previous_right);
+    std::swap(*l, *r);
+    previous_right = r;
+    left_stops &= left_stops - 1;
+    right_stops ^= uint64_t{1} << highest;
+  }
+  return previous_right;
+}
+
 template <int K>
 PublishedRecord* hoare_partition(PublishedRecord* first, PublishedRecord* last) {
   const float p = first->c[K];             // the pivot stays at `first` throughout
@@ -80,14 +104,7 @@ PublishedRecord* hoare_partition(PublishedRecord* first, PublishedRecord* last) 
   PublishedRecord *left_base = left_next, *right_base = right_next;
   uint64_t left_stops = 0, right_stops = 0;
   PublishedRecord* previous_right = last;
-  if (last - first <= 64) {
-    // One block each way, and the pivot as the right scan's last stop (bit n).
-    const int64_t n = last - first - 1;
-    left_stops = scan_stops<K, true>(left_base, n, p);
-    right_stops = scan_stops<K, false>(right_base, n, p) | uint64_t{1} << n;
-    left_next = last;
-    right_next = first;
-  }
+  if (last - first <= 64) return hoare_partition_small<K>(first, last, p);
   while (true) {
     if (left_stops == 0) {
       // No element left to stop at: the scan would run on to previous_right (s >= 1; the median
@@ -173,12 +190,17 @@ class PublishedPartitioner {
     if (segment.node_count > std::numeric_limits<uint32_t>::max())
       throw std::length_error("ball tree: a cloud of " + std::to_string(segment.node_count) +
                               " points is more than the builder indexes (2^32 - 1)");
-    records_.resize(segment.node_count);
-    const float* coords = job.coords + segment.node_offset * job.dim;
-    for (int64_t i = 0; i < segment.node_count; ++i) {
+  }
+
+  // Copies the segment's points into records, in row order (the published index array starts
+  // as 0, 1, 2, ...: std::nth_element's arrangement depends on it).
+  void load_records() {
+    records_.resize(root_.count);
+    const float* coords = job_.coords + row_offset_ * job_.dim;
+    for (int64_t i = 0; i < root_.count; ++i) {
       PublishedRecord& r = records_[i];
       r.c[2] = 0.0f;
-      std::memcpy(r.c, coords + i * job.dim, sizeof(float) * job.dim);
+      std::memcpy(r.c, coords + i * job_.dim, sizeof(float) * job_.dim);
       r.local = static_cast<uint32_t>(i);
     }
   }
@@ -287,19 +309,31 @@ void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
   const int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
   // About four tasks per thread even when one cloud holds all points.
   const int64_t grain = std::max(kNodesPerThread, total_nodes / (4 * hardware));
+  // A segment small enough to be one task loads its records in that task, on its thread.
+  struct Task {
+    PublishedPartitioner* partitioner;
+    PublishedPartitioner::Subtree subtree;
+    bool load_records;
+  };
   std::vector<std::unique_ptr<PublishedPartitioner>> partitioners;
-  std::vector<std::pair<PublishedPartitioner*, PublishedPartitioner::Subtree>> tasks;
+  std::vector<Task> tasks;
   for (const PartitionJob& job : jobs) {
     for (const Segment& segment : job.segments) {
       partitioners.push_back(std::make_unique<PublishedPartitioner>(job, segment));
+      PublishedPartitioner* partitioner = partitioners.back().get();
+      if (segment.node_count <= grain) {
+        tasks.push_back({partitioner, partitioner->root(), true});
+        continue;
+      }
+      partitioner->load_records();
       std::vector<PublishedPartitioner::Subtree> below;
-      partitioners.back()->split_above(partitioners.back()->root(), grain, below);
-      for (const auto& subtree : below) tasks.emplace_back(partitioners.back().get(), subtree);
+      partitioner->split_above(partitioner->root(), grain, below);
+      for (const auto& subtree : below) tasks.push_back({partitioner, subtree, false});
     }
   }
   // Largest first, so that the last task to start is a short one.
   std::stable_sort(tasks.begin(), tasks.end(),
-                   [](const auto& a, const auto& b) { return a.second.count > b.second.count; });
+                   [](const Task& a, const Task& b) { return a.subtree.count > b.subtree.count; });
   const int64_t threads = std::clamp<int64_t>(
       std::min<int64_t>(total_nodes / kNodesPerThread, static_cast<int64_t>(tasks.size())), 1,
       hardware);
@@ -309,7 +343,8 @@ void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
   HelperThreads::shared().run(static_cast<int>(threads - 1), [&] {
     for (size_t i = next++; i < tasks.size(); i = next++) {
       try {
-        tasks[i].first->split(tasks[i].second);
+        if (tasks[i].load_records) tasks[i].partitioner->load_records();
+        tasks[i].partitioner->split(tasks[i].subtree);
       } catch (...) {
         std::lock_guard<std::mutex> lock(error_mutex);
         if (!error) error = std::current_exception();
