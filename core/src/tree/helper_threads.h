@@ -2,6 +2,7 @@
 // Threads kept between tree builds. Starting and joining threads costs about as much as building
 // the trees of a small batch (16 clouds of 1k points take about a millisecond), so the fast
 // partitioner borrows these instead.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -29,10 +30,11 @@ class HelperThreads {
   std::condition_variable wake_, done_;
   std::vector<std::thread> threads_;
   const std::function<void()>* work_ = nullptr;
-  uint64_t generation_ = 0;  // counts runs; a thread joins each run at most once
-  int unclaimed_ = 0;        // helpers the current run still waits to start
-  int running_ = 0;          // helpers of the current run not finished yet
-  bool stopping_ = false;
+  // Written under mutex_; atomic so that spinning threads may read them without it.
+  std::atomic<uint64_t> generation_ = 0;  // counts runs; a thread joins each run at most once
+  int unclaimed_ = 0;                     // helpers the current run still waits to start
+  std::atomic<int> running_ = 0;          // helpers of the current run not finished yet
+  std::atomic<bool> stopping_ = false;
 };
 
 }  // namespace erwin::tree
