@@ -8,9 +8,9 @@
 #include "cli_common.h"
 #include "commands.h"
 #include "erwin/checkpoint.h"
+#include "erwin/io_util.h"
 #include "erwin/json_text.h"
 #include "erwin/model.h"
-#include "erwin/read_file.h"
 #include "progress.h"
 
 namespace erwin::cli {

@@ -16,9 +16,9 @@
 #include "commands.h"
 #include "erwin/checkpoint.h"
 #include "erwin/datasets/training_tasks.h"
+#include "erwin/io_util.h"
 #include "erwin/json_text.h"
 #include "erwin/npy.h"
-#include "erwin/read_file.h"
 #include "erwin/training/lr_schedule.h"
 #include "erwin/training/optimization.h"
 

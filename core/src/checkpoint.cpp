@@ -6,9 +6,9 @@
 #include <stdexcept>
 
 #include "erwin/atomic_file.h"
+#include "erwin/io_util.h"
 #include "erwin/json_text.h"
 #include "erwin/npy.h"
-#include "erwin/read_file.h"
 #include "erwin/torch_pickle.h"
 
 namespace erwin {

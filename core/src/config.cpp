@@ -6,8 +6,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "erwin/io_util.h"
 #include "erwin/json_text.h"
-#include "erwin/read_file.h"
 
 namespace erwin {
 namespace {

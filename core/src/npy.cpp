@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "erwin/atomic_file.h"
-#include "erwin/read_file.h"
+#include "erwin/io_util.h"
 #include "zip.h"
 
 namespace erwin {

@@ -12,8 +12,8 @@
 #include <set>
 #include <string_view>
 
-#include "erwin/npy.h"
-#include "erwin/read_file.h"
+#include "erwin/errors.h"
+#include "erwin/io_util.h"
 #include "zip.h"
 
 namespace erwin {

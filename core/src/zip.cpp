@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <initializer_list>
 
-#include "erwin/npy.h"
+#include "erwin/errors.h"
 
 namespace erwin::zip {
 namespace {

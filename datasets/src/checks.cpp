@@ -3,7 +3,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "erwin/read_file.h"
+#include "erwin/io_util.h"
 
 namespace erwin::datasets::detail {
 

@@ -3,14 +3,13 @@
 // with a clear message when they are absent.
 #include <QTest>
 #include <QtGlobal>
-
 #include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "erwin/npy.h"
+#include "erwin/errors.h"
 
 namespace erwin::test {
 
@@ -19,9 +18,7 @@ inline std::string reference_dir() {
   return env.isEmpty() ? std::string(ERWIN_REFERENCE_DIR) : env.toStdString();
 }
 
-inline std::string reference_file(const std::string& name) {
-  return reference_dir() + "/" + name;
-}
+inline std::string reference_file(const std::string& name) { return reference_dir() + "/" + name; }
 
 inline std::string source_dir() { return ERWIN_SOURCE_DIR; }
 
@@ -51,9 +48,10 @@ inline void expect_format_error(const std::function<void()>& action,
   } catch (const erwin::FormatError& e) {
     const std::string message = e.what();
     for (const std::string& fragment : fragments)
-      QVERIFY2(message.find(fragment) != std::string::npos,
-               qPrintable(QString("'%1' does not mention '%2'")
-                              .arg(QString::fromStdString(message), QString::fromStdString(fragment))));
+      QVERIFY2(
+          message.find(fragment) != std::string::npos,
+          qPrintable(QString("'%1' does not mention '%2'")
+                         .arg(QString::fromStdString(message), QString::fromStdString(fragment))));
     return;
   }
   QFAIL("expected erwin::FormatError");
@@ -62,9 +60,10 @@ inline void expect_format_error(const std::function<void()>& action,
 }  // namespace erwin::test
 
 // Skips the current test when a fixture is missing (the fixtures live outside the repository).
-#define ERWIN_REQUIRE_FIXTURE(path)                                                       \
-  do {                                                                                    \
-    if (!std::filesystem::exists(path))                                                   \
+#define ERWIN_REQUIRE_FIXTURE(path)                                                             \
+  do {                                                                                          \
+    if (!std::filesystem::exists(path))                                                         \
       QSKIP(qPrintable(QString("reference fixture not found: %1 (expected ../shared/reference " \
-                               "beside the repository)").arg(QString::fromStdString(path)))); \
+                               "beside the repository)")                                        \
+                           .arg(QString::fromStdString(path))));                                \
   } while (0)

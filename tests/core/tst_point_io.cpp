@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 
+#include "erwin/npy.h"
 #include "erwin/point_io.h"
 #include "test_support.h"
 

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "erwin/atomic_file.h"
+#include "erwin/io_util.h"
 #include "erwin/npy.h"
-#include "erwin/read_file.h"
 #include "erwin/torch_pickle.h"
 #include "erwin/torch_save.h"
 #include "process_support.h"

@@ -10,8 +10,8 @@
 #include <thread>
 
 #include "erwin/atomic_file.h"
+#include "erwin/errors.h"
 #include "erwin/file_lock.h"
-#include "erwin/npy.h"
 #include "erwin/training/data_order.h"
 #include "erwin/training/eagle_model.h"
 #include "erwin/training/lr_schedule.h"

@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "erwin/npy.h"
+#include "erwin/errors.h"
 
 namespace erwin::test {
 

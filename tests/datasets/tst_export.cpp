@@ -18,6 +18,7 @@
 #include "erwin/datasets/generate.h"
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/datasets/training_tasks.h"
+#include "erwin/npy.h"
 #include "h5py_support.h"
 #include "test_support.h"
 

@@ -11,6 +11,7 @@
 
 #include "erwin/checkpoint.h"
 #include "erwin/datasets/training_tasks.h"
+#include "erwin/npy.h"
 #include "erwin/training/lr_schedule.h"
 #include "gradient_check.h"
 #include "process_support.h"

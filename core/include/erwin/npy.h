@@ -4,15 +4,12 @@
 #include <torch/torch.h>
 
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-namespace erwin {
+#include "erwin/errors.h"
 
-struct FormatError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
+namespace erwin {
 
 // Parses one .npy image; `what` names it in error messages ("file.npz:member").
 torch::Tensor parse_npy(const std::string& bytes, const std::string& what);

@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "erwin/npy.h"
+#include "erwin/errors.h"
 
 namespace erwin {
 

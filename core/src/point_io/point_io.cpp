@@ -6,7 +6,8 @@
 #include <sstream>
 
 #include "erwin/atomic_file.h"
-#include "erwin/read_file.h"
+#include "erwin/io_util.h"
+#include "erwin/npy.h"
 #include "formats.h"
 
 namespace erwin {
@@ -29,16 +30,6 @@ namespace {
 
 using point_io::fail;
 using point_io::kCoordinateNames;
-
-std::string lower_extension(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const auto dot = path.find_last_of('.');
-  if (dot == std::string::npos || (slash != std::string::npos && dot < slash)) return "";
-  std::string ext = path.substr(dot);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
 
 // Empty when the cloud is valid, else what is wrong with it.
 std::string problem_with(const PointCloud& cloud) {

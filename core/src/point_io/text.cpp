@@ -4,23 +4,11 @@
 #include <charconv>
 #include <cmath>
 
+#include "erwin/io_util.h"
 #include "formats.h"
 
 namespace erwin::point_io {
 namespace {
-
-std::string trim(const std::string& s) {
-  size_t begin = 0, end = s.size();
-  while (begin < end && std::isspace(static_cast<unsigned char>(s[begin]))) ++begin;
-  while (end > begin && std::isspace(static_cast<unsigned char>(s[end - 1]))) --end;
-  return s.substr(begin, end - begin);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
 
 std::vector<std::string> split(const std::string& line, bool commas) {
   std::vector<std::string> tokens;
@@ -80,7 +68,7 @@ struct Columns {
 Columns column_layout(const std::vector<std::string>& header, size_t count) {
   Columns layout;
   layout.names = header;
-  for (auto& name : layout.names) name = lower(name);
+  for (auto& name : layout.names) name = lower_case(name);
   const bool xy_header =
       count >= 2 && !header.empty() && layout.names[0] == "x" && layout.names[1] == "y";
   const bool no_z = count < 3 || (xy_header && layout.names[2] != "z");

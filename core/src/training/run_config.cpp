@@ -4,8 +4,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "erwin/errors.h"
+#include "erwin/io_util.h"
 #include "erwin/model/precision.h"
-#include "erwin/read_file.h"
 #include "json_fields.h"
 
 namespace erwin {
@@ -21,10 +22,6 @@ std::string task_kind_name(TaskKind kind) {
 }
 
 namespace {
-
-void require(bool condition, const std::string& message) {
-  if (!condition) throw std::invalid_argument(message);
-}
 
 void read_data(const nlohmann::json& obj, DataSettings& d) {
   detail::reject_unknown_keys(obj,
@@ -86,36 +83,36 @@ const nlohmann::json& section(const nlohmann::json& root, const char* key) {
 }  // namespace
 
 void RunConfig::validate() const {
-  require(!data.root.empty(), "data.root: missing");
+  ERWIN_CHECK(!data.root.empty(), "data.root: missing");
   // Upper bounds (RunConfigLimits): refused before anything is allocated.
   using Limits = RunConfigLimits;
-  require(data.window >= 2 && data.window <= Limits::kWindow,
-          "data.window: must be in [2, " + std::to_string(Limits::kWindow) + "]");
-  require(data.val_window >= 2 && data.val_window <= Limits::kWindow,
-          "data.val_window: must be in [2, " + std::to_string(Limits::kWindow) + "]");
-  require(data.eval_start >= 0, "data.eval_start: must not be negative");
-  require(data.knn >= 1 && data.knn <= Limits::kKnn,
-          "data.knn: must be in [1, " + std::to_string(Limits::kKnn) + "]");
-  require(data.fourier_sigma > 0, "data.fourier_sigma: must be positive");
+  ERWIN_CHECK(data.window >= 2 && data.window <= Limits::kWindow,
+              "data.window: must be in [2, " << Limits::kWindow << "]");
+  ERWIN_CHECK(data.val_window >= 2 && data.val_window <= Limits::kWindow,
+              "data.val_window: must be in [2, " << Limits::kWindow << "]");
+  ERWIN_CHECK(data.eval_start >= 0, "data.eval_start: must not be negative");
+  ERWIN_CHECK(data.knn >= 1 && data.knn <= Limits::kKnn,
+              "data.knn: must be in [1, " << Limits::kKnn << "]");
+  ERWIN_CHECK(data.fourier_sigma > 0, "data.fourier_sigma: must be positive");
   model.validate();
-  require(optimizer.lr > 0, "optimizer.lr: must be positive");
-  require(optimizer.weight_decay >= 0, "optimizer.weight_decay: must not be negative");
-  require(optimizer.beta1 >= 0 && optimizer.beta1 < 1, "optimizer.beta1: must be in [0, 1)");
-  require(optimizer.beta2 >= 0 && optimizer.beta2 < 1, "optimizer.beta2: must be in [0, 1)");
-  require(optimizer.eps > 0, "optimizer.eps: must be positive");
-  require(optimizer.max_grad_norm >= 0, "optimizer.max_grad_norm: must not be negative");
-  require(schedule.warmup_steps >= 0 && schedule.warmup_steps <= steps,
-          "schedule.warmup_steps: must be in [0, training.steps]");
-  require(schedule.min_lr >= 0 && schedule.min_lr <= optimizer.lr,
-          "schedule.min_lr: must be in [0, optimizer.lr]");
-  require(batch_size >= 1 && batch_size <= Limits::kBatchSize,
-          "training.batch_size: must be in [1, " + std::to_string(Limits::kBatchSize) + "]");
-  require(steps >= 1 && steps <= Limits::kSteps,
-          "training.steps: must be in [1, " + std::to_string(Limits::kSteps) + "]");
-  require(log_interval >= 1, "training.log_interval: must be at least 1");
-  require(val_interval >= 0, "training.val_interval: must not be negative");
-  require(val_batches >= 0, "training.val_batches: must not be negative");
-  require(checkpoint_interval >= 0, "training.checkpoint_interval: must not be negative");
+  ERWIN_CHECK(optimizer.lr > 0, "optimizer.lr: must be positive");
+  ERWIN_CHECK(optimizer.weight_decay >= 0, "optimizer.weight_decay: must not be negative");
+  ERWIN_CHECK(optimizer.beta1 >= 0 && optimizer.beta1 < 1, "optimizer.beta1: must be in [0, 1)");
+  ERWIN_CHECK(optimizer.beta2 >= 0 && optimizer.beta2 < 1, "optimizer.beta2: must be in [0, 1)");
+  ERWIN_CHECK(optimizer.eps > 0, "optimizer.eps: must be positive");
+  ERWIN_CHECK(optimizer.max_grad_norm >= 0, "optimizer.max_grad_norm: must not be negative");
+  ERWIN_CHECK(schedule.warmup_steps >= 0 && schedule.warmup_steps <= steps,
+              "schedule.warmup_steps: must be in [0, training.steps]");
+  ERWIN_CHECK(schedule.min_lr >= 0 && schedule.min_lr <= optimizer.lr,
+              "schedule.min_lr: must be in [0, optimizer.lr]");
+  ERWIN_CHECK(batch_size >= 1 && batch_size <= Limits::kBatchSize,
+              "training.batch_size: must be in [1, " << Limits::kBatchSize << "]");
+  ERWIN_CHECK(steps >= 1 && steps <= Limits::kSteps,
+              "training.steps: must be in [1, " << Limits::kSteps << "]");
+  ERWIN_CHECK(log_interval >= 1, "training.log_interval: must be at least 1");
+  ERWIN_CHECK(val_interval >= 0, "training.val_interval: must not be negative");
+  ERWIN_CHECK(val_batches >= 0, "training.val_batches: must not be negative");
+  ERWIN_CHECK(checkpoint_interval >= 0, "training.checkpoint_interval: must not be negative");
   try {
     (void)torch::Device(device);
   } catch (const c10::Error&) {

@@ -4,11 +4,13 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 
 #include "erwin/atomic_file.h"
+#include "erwin/io_util.h"
 #include "erwin/training/tensorboard_writer.h"
 #include "json_fields.h"
 
@@ -19,14 +21,6 @@ namespace fs = std::filesystem;
 
 double unix_time_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::string read_text(const std::string& path, const std::string& what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument(path + ": cannot open the " + what);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 template <typename T>
@@ -132,8 +126,7 @@ MetricsFileReader::Update MetricsFileReader::read_new() {
 
 RunSummary read_run_summary(const std::string& folder) {
   const std::string path = (fs::path(folder) / kRunFileName).string();
-  const auto root =
-      detail::require_object(detail::parse_json(read_text(path, "run summary"), path), path);
+  const auto root = detail::require_object(detail::parse_json(read_regular_file(path), path), path);
   RunSummary summary;
   require_field(root, "checkpoint", path, summary.checkpoint);
   require_field(root, "parameters", path, summary.parameters);

@@ -7,7 +7,7 @@
 
 #include "erwin/atomic_file.h"
 #include "erwin/checkpoint.h"
-#include "erwin/npy.h"
+#include "erwin/errors.h"
 #include "erwin/torch_pickle.h"
 
 namespace erwin {
