@@ -6,6 +6,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "erwin/version.h"
 
 #if __has_include(<ATen/cuda/CUDAContext.h>) && __has_include(<cuda_runtime_api.h>)
 #include <ATen/cuda/CUDAContext.h>

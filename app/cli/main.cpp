@@ -9,6 +9,7 @@
 
 #include "args.h"
 #include "commands.h"
+#include "erwin/version.h"
 
 namespace {
 
@@ -46,7 +47,8 @@ void print_usage(std::ostream& out) {
     out << "  " << name << std::string(name.size() < 10 ? 10 - name.size() : 1, ' ')
         << command.summary << "\n";
   }
-  out << "\n`erwin <command> --help` describes a command's options.\n";
+  out << "\n`erwin <command> --help` describes a command's options; `erwin --version` prints "
+         "the version.\n";
 }
 
 }  // namespace
@@ -59,6 +61,10 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_usage(std::cout);
+    return 0;
+  }
+  if (args[0] == "--version") {
+    std::cout << "erwin " << ERWIN_STUDIO_VERSION << "\n";
     return 0;
   }
   for (const Command& command : commands()) {

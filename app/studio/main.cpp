@@ -10,6 +10,7 @@
 
 #include "erwin/ui/main_window.h"
 #include "erwin/ui/vtk_viewport.h"
+#include "erwin/version.h"
 #include "learning_session.h"
 
 namespace {
@@ -34,6 +35,8 @@ Options parse(const QApplication& app) {
   QCommandLineParser parser;
   parser.setApplicationDescription("Erwin Studio: ball trees of point clouds and meshes");
   parser.addHelpOption();
+  QCoreApplication::setApplicationVersion(ERWIN_STUDIO_VERSION);
+  parser.addVersionOption();
   parser.addPositionalArgument("file", "point cloud or mesh, or demo:knot / demo:mesh2d");
   parser.addOptions({
       {"screenshot", "Render to PNG <file> and exit.", "file"},
