@@ -91,6 +91,56 @@ class ExportReader {
   H5Handle file_;
 };
 
+std::optional<ExportKind> export_kind_here(const std::string& path) {
+  detail::silence_hdf5();
+  if (H5Fis_hdf5(path.c_str()) <= 0) return std::nullopt;
+  const H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (!file.valid()) detail::format_error(path, "/", "not a readable HDF5 file (truncated?)");
+  if (H5Aexists_by_name(file.get(), "/", "erwin_export_version", H5P_DEFAULT) <= 0)
+    return std::nullopt;
+  if (H5Lexists(file.get(), "/eagle", H5P_DEFAULT) > 0) return ExportKind::EagleRollout;
+  if (H5Lexists(file.get(), "/shapenet", H5P_DEFAULT) > 0) return ExportKind::ShapenetPrediction;
+  detail::format_error(path, "/eagle",
+                       "an Erwin export (it has /@erwin_export_version) without an /eagle or "
+                       "/shapenet group");
+}
+
+EagleRollout read_eagle_rollout_here(const std::string& path) {
+  const ExportReader in(path, "/eagle");
+  EagleRollout r;
+  r.positions = in.array("/eagle/positions", Kind::Floating, {-1, -1, 2});
+  const int64_t frames = r.positions.size(0), nodes = r.positions.size(1);
+  r.node_type = in.array("/eagle/node_type", Kind::Integer, {frames, nodes});
+  r.triangles = in.array("/eagle/triangles", Kind::Integer, {frames, -1, 3});
+  detail::require_index_range(r.triangles, nodes, path, "/eagle/triangles");
+  r.predicted = in.state("/eagle/predicted", frames, nodes);
+  r.truth = in.state("/eagle/truth", frames, nodes);
+  r.rmse_velocity = in.array("/eagle/rmse_velocity", Kind::Floating, {frames});
+  r.rmse_pressure = in.array("/eagle/rmse_pressure", Kind::Floating, {frames});
+  r.simulation = detail::read_int_attribute(in.file(), "/eagle", "simulation", path);
+  r.start = detail::read_int_attribute(in.file(), "/eagle", "start", path);
+  const int64_t steps = detail::read_int_attribute(in.file(), "/eagle", "steps", path);
+  if (steps != frames - 1)
+    detail::format_error(path, "/eagle@steps",
+                         std::to_string(steps) + " steps, but the arrays hold " +
+                             std::to_string(frames) + " frames");
+  r.checkpoint = detail::read_string_attribute(in.file(), "/eagle", "checkpoint", path);
+  return r;
+}
+
+ShapenetPrediction read_shapenet_prediction_here(const std::string& path) {
+  const ExportReader in(path, "/shapenet");
+  ShapenetPrediction p;
+  p.positions = in.array("/shapenet/positions", Kind::Floating, {-1, 3});
+  const int64_t points = p.positions.size(0);
+  p.predicted = in.array("/shapenet/predicted", Kind::Floating, {points});
+  p.truth = in.array("/shapenet/truth", Kind::Floating, {points});
+  p.car = detail::read_int_attribute(in.file(), "/shapenet", "car", path);
+  p.mse = detail::read_double_attribute(in.file(), "/shapenet", "mse", path);
+  p.checkpoint = detail::read_string_attribute(in.file(), "/shapenet", "checkpoint", path);
+  return p;
+}
+
 }  // namespace
 
 void write_eagle_rollout_h5(const std::string& path, const EagleRollout& rollout) {
@@ -134,53 +184,16 @@ void write_shapenet_prediction_h5(const std::string& path, const ShapenetPredict
 }
 
 std::optional<ExportKind> hdf5_export_kind(const std::string& path) {
-  detail::silence_hdf5();
-  if (H5Fis_hdf5(path.c_str()) <= 0) return std::nullopt;
-  const H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  if (!file.valid()) detail::format_error(path, "/", "not a readable HDF5 file (truncated?)");
-  if (H5Aexists_by_name(file.get(), "/", "erwin_export_version", H5P_DEFAULT) <= 0)
-    return std::nullopt;
-  if (H5Lexists(file.get(), "/eagle", H5P_DEFAULT) > 0) return ExportKind::EagleRollout;
-  if (H5Lexists(file.get(), "/shapenet", H5P_DEFAULT) > 0) return ExportKind::ShapenetPrediction;
-  detail::format_error(path, "/eagle",
-                       "an Erwin export (it has /@erwin_export_version) without an /eagle or "
-                       "/shapenet group");
+  return detail::read_hdf5_checked(path, "/", [&] { return export_kind_here(path); });
 }
 
 EagleRollout read_eagle_rollout_h5(const std::string& path) {
-  const ExportReader in(path, "/eagle");
-  EagleRollout r;
-  r.positions = in.array("/eagle/positions", Kind::Floating, {-1, -1, 2});
-  const int64_t frames = r.positions.size(0), nodes = r.positions.size(1);
-  r.node_type = in.array("/eagle/node_type", Kind::Integer, {frames, nodes});
-  r.triangles = in.array("/eagle/triangles", Kind::Integer, {frames, -1, 3});
-  detail::require_index_range(r.triangles, nodes, path, "/eagle/triangles");
-  r.predicted = in.state("/eagle/predicted", frames, nodes);
-  r.truth = in.state("/eagle/truth", frames, nodes);
-  r.rmse_velocity = in.array("/eagle/rmse_velocity", Kind::Floating, {frames});
-  r.rmse_pressure = in.array("/eagle/rmse_pressure", Kind::Floating, {frames});
-  r.simulation = detail::read_int_attribute(in.file(), "/eagle", "simulation", path);
-  r.start = detail::read_int_attribute(in.file(), "/eagle", "start", path);
-  const int64_t steps = detail::read_int_attribute(in.file(), "/eagle", "steps", path);
-  if (steps != frames - 1)
-    detail::format_error(path, "/eagle@steps",
-                         std::to_string(steps) + " steps, but the arrays hold " +
-                             std::to_string(frames) + " frames");
-  r.checkpoint = detail::read_string_attribute(in.file(), "/eagle", "checkpoint", path);
-  return r;
+  return detail::read_hdf5_checked(path, "/eagle", [&] { return read_eagle_rollout_here(path); });
 }
 
 ShapenetPrediction read_shapenet_prediction_h5(const std::string& path) {
-  const ExportReader in(path, "/shapenet");
-  ShapenetPrediction p;
-  p.positions = in.array("/shapenet/positions", Kind::Floating, {-1, 3});
-  const int64_t points = p.positions.size(0);
-  p.predicted = in.array("/shapenet/predicted", Kind::Floating, {points});
-  p.truth = in.array("/shapenet/truth", Kind::Floating, {points});
-  p.car = detail::read_int_attribute(in.file(), "/shapenet", "car", path);
-  p.mse = detail::read_double_attribute(in.file(), "/shapenet", "mse", path);
-  p.checkpoint = detail::read_string_attribute(in.file(), "/shapenet", "checkpoint", path);
-  return p;
+  return detail::read_hdf5_checked(path, "/shapenet",
+                                   [&] { return read_shapenet_prediction_here(path); });
 }
 
 }  // namespace erwin::datasets

@@ -1,16 +1,131 @@
 #include "hdf5_support.h"
 
+#include <ATen/Parallel.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <limits>
+#include <optional>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "checks.h"
 
+// Present in sanitizer and fuzzing builds only: the death callback is the parent's (libFuzzer's
+// saves the parent's input as a crash) and must not run when the checking child dies.
+extern "C" void __sanitizer_set_death_callback(void (*callback)()) __attribute__((weak));
+
 namespace erwin::datasets::detail {
 
 namespace {
+
+// Exit codes of the child of check_hdf5_in_child.
+constexpr int kChildRead = 0, kChildRefused = 3, kChildOutOfMemory = 4;
+
+// 1 GiB plus twice the file's size: what the child may allocate beyond what it shares with the
+// parent (libhdf5 1.10 allocates sizes that damaged metadata declare, up to exabytes).
+uint64_t child_memory_budget(const std::string& path) {
+  struct stat info {};
+  const uint64_t bytes = ::stat(path.c_str(), &info) == 0 ? static_cast<uint64_t>(info.st_size) : 0;
+  return (uint64_t{1} << 30) + 2 * bytes;
+}
+
+void limit_address_space(uint64_t budget) {
+  unsigned long long pages = 0;  // the size of the address space now (/proc/self/statm)
+  if (FILE* statm = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(statm, "%llu", &pages) != 1) pages = 0;
+    std::fclose(statm);
+  }
+  if (pages == 0) return;
+  const rlim_t limit = pages * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + budget;
+  const rlimit bound{limit, limit};
+  ::setrlimit(RLIMIT_AS, &bound);
+}
+
+// The child's error, as a kind letter and its message, for the parent to throw.
+void send_error(int fd, char kind, const char* what) {
+  const std::string message = kind + std::string(what).substr(0, 4000);
+  [[maybe_unused]] const ssize_t written = ::write(fd, message.data(), message.size());
+}
+
+[[noreturn]] void run_check_child(const std::function<void()>& read, int error_fd,
+                                  uint64_t budget) {
+  // The parent reports what happened; the C library's or a sanitizer's text would only confuse.
+  const int null = ::open("/dev/null", O_WRONLY);
+  if (null >= 0) ::dup2(null, STDERR_FILENO);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(nullptr);
+  limit_address_space(budget);
+  int code = kChildRead;
+  try {
+    at::set_num_threads(1);  // the parent's OpenMP threads do not exist in the child
+    read();
+  } catch (const std::bad_alloc&) {
+    code = kChildOutOfMemory;
+  } catch (const FormatError& e) {
+    send_error(error_fd, 'F', e.what()), code = kChildRefused;
+  } catch (const std::invalid_argument& e) {
+    send_error(error_fd, 'I', e.what()), code = kChildRefused;
+  } catch (const std::exception& e) {
+    send_error(error_fd, 'R', e.what()), code = kChildRefused;
+  }
+  ::_exit(code);
+}
+
+// Rethrows the error the child sent through `fd` (it has exited).
+[[noreturn]] void throw_child_error(int fd, const std::string& path) {
+  std::string message;
+  char buffer[4096];
+  for (ssize_t got; (got = ::read(fd, buffer, sizeof buffer)) > 0;) message.append(buffer, got);
+  const std::string what = message.size() > 1 ? message.substr(1) : path + ": unreadable HDF5 file";
+  if (message.empty() || message[0] == 'F') throw FormatError(what);
+  if (message[0] == 'I') throw std::invalid_argument(what);
+  throw std::runtime_error(what);
+}
+
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::chrono::seconds check_time_limit(const std::string& path) {
+  struct stat info {};
+  const int64_t bytes = ::stat(path.c_str(), &info) == 0 ? info.st_size : 0;
+  return std::chrono::seconds(30 + (bytes >> 24));
+}
+
+// The child's exit status once it ended, or std::nullopt when `limit` passed first (it is killed).
+std::optional<int> wait_for_child(pid_t pid, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto pause = std::chrono::microseconds(100);
+  int status = 0;
+  for (pid_t done = 0; done != pid; done = ::waitpid(pid, &status, WNOHANG)) {
+    if (done < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("waiting for the HDF5 checking process failed: ") +
+                               std::strerror(errno));
+    if (std::chrono::steady_clock::now() > deadline) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+      return std::nullopt;
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
+  return status;
+}
 
 void write_scalar_attribute(hid_t file, const std::string& object_name, const std::string& name,
                             hid_t file_type, hid_t memory_type, const void* value,
@@ -118,6 +233,40 @@ void check_declared_size(hid_t dataset, hid_t type, const std::vector<hsize_t>& 
 }  // namespace
 
 void silence_hdf5() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+
+void check_hdf5_in_child(const std::string& path, const std::string& field,
+                         const std::function<void()>& read) {
+  const std::chrono::seconds limit = check_time_limit(path);
+  const uint64_t budget = child_memory_budget(path);
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0)
+    throw std::runtime_error(path + ": cannot check the HDF5 file: " + std::strerror(errno));
+  FdCloser read_end{error_pipe[0]}, write_end{error_pipe[1]};
+  const pid_t pid = ::fork();
+  if (pid < 0)
+    throw std::runtime_error(
+        path + ": cannot start the process that checks the HDF5 file: " + std::strerror(errno));
+  if (pid == 0) run_check_child(read, error_pipe[1], budget);
+  ::close(write_end.fd);
+  write_end.fd = -1;
+  const std::optional<int> status = wait_for_child(pid, limit);
+  if (!status)
+    format_error(path, field,
+                 "libhdf5 did not finish reading the file within " + std::to_string(limit.count()) +
+                     " s (damaged HDF5 metadata?)");
+  const int code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  if (code == kChildRead) return;
+  if (code == kChildRefused) throw_child_error(read_end.fd, path);
+  if (code == kChildOutOfMemory)
+    format_error(path, field,
+                 "reading the file needs more than " + std::to_string(budget >> 20) +
+                     " MiB (damaged HDF5 metadata?)");
+  const std::string how = WIFSIGNALED(*status)
+                              ? "crashed (signal " + std::to_string(WTERMSIG(*status)) + ", " +
+                                    ::strsignal(WTERMSIG(*status)) + ")"
+                              : "failed (exit status " + std::to_string(code) + ")";
+  format_error(path, field, "libhdf5 " + how + " reading the file: damaged HDF5 metadata");
+}
 
 torch::Tensor read_dataset(hid_t dataset, const std::string& path, const std::string& name) {
   const H5Handle type(H5Dget_type(dataset), H5Tclose);

@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace erwin::datasets::detail {
@@ -29,6 +30,23 @@ class H5Handle {
 
 // HDF5 prints its error stack by default; errors are reported as exceptions instead.
 void silence_hdf5();
+
+// libhdf5 1.10 (Debian 12) crashes, hangs, overruns its buffers or allocates what damaged
+// metadata declare on some files, before the project sees any data. `read` (the reader's libhdf5
+// calls on `path`) therefore runs first in a forked child process, which may allocate 1 GiB plus
+// twice the file's size and must end within 30 s plus 1 s per 16 MiB. When the child dies by a
+// signal, exits abnormally, runs out of its memory or time: FormatError naming `path` and `field`.
+// When `read` throws in the child, its error is thrown here (same kind, same message). Only when
+// it succeeded there is the file for the caller to read in this process.
+void check_hdf5_in_child(const std::string& path, const std::string& field,
+                         const std::function<void()>& read);
+
+// `read()` after check_hdf5_in_child ran it in a child: how every HDF5 file is read.
+template <typename Read>
+auto read_hdf5_checked(const std::string& path, const std::string& field, const Read& read) {
+  check_hdf5_in_child(path, field, [&] { read(); });
+  return read();
+}
 
 // The whole dataset as int64 (integer data) or float32 (floating data); FormatError naming
 // `path` and `name` otherwise or when the read fails.

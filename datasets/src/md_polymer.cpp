@@ -27,11 +27,9 @@ torch::Tensor checked_array(const std::string& path, const std::string& name, Ki
   return tensor;
 }
 
-}  // namespace
-
-torch::Tensor load_h5_array(const std::string& path, const std::string& name) {
+// The dataset `name` of `path`, read with libhdf5 in this process.
+torch::Tensor read_h5_array(const std::string& path, const std::string& name) {
   silence_hdf5();
-  detail::require_file(path, name);
   const H5Handle file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
   if (!file.valid()) detail::format_error(path, name, "not a readable HDF5 file");
   if (H5Lexists(file.get(), name.c_str(), H5P_DEFAULT) <= 0)
@@ -39,6 +37,13 @@ torch::Tensor load_h5_array(const std::string& path, const std::string& name) {
   const H5Handle dataset(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dataset.valid()) detail::format_error(path, name, "not a dataset");
   return read_dataset(dataset.get(), path, name);
+}
+
+}  // namespace
+
+torch::Tensor load_h5_array(const std::string& path, const std::string& name) {
+  detail::require_file(path, name);
+  return detail::read_hdf5_checked(path, name, [&] { return read_h5_array(path, name); });
 }
 
 void save_h5_array(const std::string& path, const std::string& name, const torch::Tensor& tensor) {

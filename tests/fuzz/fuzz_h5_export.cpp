@@ -1,5 +1,9 @@
 // HDF5 exports of model results (erwin rollout / predict, the Studio): what the file holds, then
 // the EAGLE rollout or ShapeNet-Car prediction reader it names.
+// The readers run libhdf5 in a forked child first (check_hdf5_in_child,
+// datasets/src/hdf5_support.h): libhdf5's own crashes, huge mallocs and hangs there become the
+// reader's FormatError, so this exercises that protection too; what remains a finding is a fault in
+// the process itself.
 #include "erwin/datasets/export.h"
 #include "fuzz_support.h"
 

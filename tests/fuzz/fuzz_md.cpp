@@ -1,5 +1,9 @@
 // A molecular-dynamics trajectory folder (erwin::datasets::load_md_trajectory, HDF5): input =
 // ptype.h5, bond.h5, position.h5, separated by the part separator.
+// The readers run libhdf5 in a forked child first (check_hdf5_in_child,
+// datasets/src/hdf5_support.h): libhdf5's own crashes, huge mallocs and hangs there become the
+// reader's FormatError, so this exercises that protection too; what remains a finding is a fault in
+// the process itself.
 #include "erwin/datasets/md_polymer.h"
 #include "fuzz_support.h"
 
