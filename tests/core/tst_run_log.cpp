@@ -2,6 +2,8 @@
 // framing, metrics.jsonl lines, reading a growing file, the rewrite on resume, TensorBoard event
 // files read by the `tensorboard` package of the .venv, and the checks before a run
 // (erwin/training/run_preparation.h).
+#include <sys/stat.h>
+
 #include <QDir>
 #include <QFile>
 #include <QTemporaryDir>
@@ -118,6 +120,33 @@ class TestRunLog : public QObject {
 
     append_text(path, "{not json\n");
     erwin::test::expect_invalid_argument([&] { reader.read_new(); }, path + ": line 2");
+  }
+
+  // The file is read in 16 MiB pieces: lines across a piece's end are whole, and a damaged tail
+  // (a crash left zeros, or no line end for more than 1 MiB) is named with its line.
+  void reader_reads_large_and_damaged_files_in_bounded_pieces() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("metrics.jsonl").toStdString();
+    std::string text;
+    const int64_t lines = 120000;  // about 20 MB
+    for (int64_t step = 1; step <= lines; ++step)
+      text += metrics_json_line({record_at(step, step % 10 == 0), 1.0}) + "\n";
+    QVERIFY(text.size() > (size_t{16} << 20));
+    append_text(path, text);
+    MetricsFileReader reader(path);
+    const auto update = reader.read_new();
+    QCOMPARE(int64_t(update.records.size()), lines);
+    for (int64_t step = 1; step <= lines; ++step)
+      QVERIFY(update.records[step - 1].record == record_at(step, step % 10 == 0));
+
+    append_text(path, std::string((size_t{1} << 20) + 1, '\0'));  // zeros, no line end
+    erwin::test::expect_invalid_argument(
+        [&] { reader.read_new(); },
+        path + ": line " + std::to_string(lines + 1) + ": more than 1 MiB without a line end");
+    const std::string fifo = dir.filePath("fifo.jsonl").toStdString();
+    QCOMPARE(::mkfifo(fifo.c_str(), 0600), 0);
+    erwin::test::expect_invalid_argument([&] { MetricsFileReader(fifo).read_new(); },
+                                         fifo + ": not a regular file");
   }
 
   void records_a_run_for_tensorboard() {

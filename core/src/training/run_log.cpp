@@ -1,8 +1,13 @@
 #include "erwin/training/run_log.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +23,32 @@ namespace erwin {
 namespace {
 
 namespace fs = std::filesystem;
+
+// metrics.jsonl is read in pieces of at most kMetricsPiece bytes, so a damaged or huge file costs
+// bounded memory; a line (about 200 bytes) longer than kMaxMetricsLine is damage.
+constexpr int64_t kMetricsPiece = int64_t{16} << 20, kMaxMetricsLine = int64_t{1} << 20;
+
+// Up to `count` bytes of the open file `fd` from `offset` (fewer at its end).
+std::string read_piece(int fd, int64_t offset, int64_t count, const std::string& path) {
+  std::string bytes(static_cast<size_t>(count), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t got = ::pread(fd, bytes.data() + done, bytes.size() - done,
+                                static_cast<off_t>(offset + static_cast<int64_t>(done)));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) throw std::invalid_argument(path + ": reading failed: " + std::strerror(errno));
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+// Closes a file descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() { ::close(fd); }
+};
 
 double unix_time_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -104,23 +135,33 @@ MetricsFileReader::Update MetricsFileReader::read_new() {
     inode_ = info.st_ino;
     offset_ = line_ = 0;
   }
+  if (!S_ISREG(info.st_mode)) throw std::invalid_argument(path_ + ": not a regular file");
   if (info.st_size == offset_) return update;
-  std::ifstream in(path_, std::ios::binary);
-  in.seekg(offset_);
-  std::string text(static_cast<size_t>(info.st_size - offset_), '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<size_t>(in.gcount()));
-  // A line still being written (no newline yet) is read next time.
-  size_t begin = 0;
-  for (size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', begin)) {
-    ++line_;
-    const std::string line = text.substr(begin, end - begin);
-    begin = end + 1;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    update.records.push_back(
-        parse_metrics_json_line(line, path_ + ": line " + std::to_string(line_)));
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::invalid_argument(path_ + ": cannot open: " + std::strerror(errno));
+  const FdCloser closer{fd};
+  // Complete lines only: a line still being written (no newline yet) is read next time.
+  for (std::string rest; offset_ + static_cast<int64_t>(rest.size()) < info.st_size;) {
+    const int64_t start = offset_ + static_cast<int64_t>(rest.size());
+    const std::string piece =
+        read_piece(fd, start, std::min(kMetricsPiece, info.st_size - start), path_);
+    if (piece.empty()) break;  // the file shrank while being read
+    const std::string text = rest + piece;
+    size_t begin = 0;
+    for (size_t end = text.find('\n'); end != std::string::npos; end = text.find('\n', begin)) {
+      ++line_;
+      const std::string line = text.substr(begin, end - begin);
+      begin = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      update.records.push_back(
+          parse_metrics_json_line(line, path_ + ": line " + std::to_string(line_)));
+    }
+    offset_ += static_cast<int64_t>(begin);
+    rest = text.substr(begin);
+    if (static_cast<int64_t>(rest.size()) > kMaxMetricsLine)
+      throw std::invalid_argument(path_ + ": line " + std::to_string(line_ + 1) +
+                                  ": more than 1 MiB without a line end (damaged file?)");
   }
-  offset_ += static_cast<int64_t>(begin);
   return update;
 }
 
