@@ -20,6 +20,13 @@ struct Segment {
   int depth = 0;            // median splits from the root to a leaf
 };
 
+// A subtree still to split in a partitioner's working array: elements [begin, begin + count) fill
+// slots [slot, slot + slots), `depth` median splits above its leaves.
+struct Subtree {
+  int64_t begin, count, slot, slots;
+  int depth;
+};
+
 struct PartitionJob {
   const float* coords = nullptr;  // [nodes, dim], row-major
   int dim = 0;                    // 2 or 3

@@ -178,11 +178,6 @@ void nth_element_on(PublishedRecord* first, PublishedRecord* nth, PublishedRecor
 // partition_recursive.cpp does with an index array.
 class PublishedPartitioner {
  public:
-  struct Subtree {
-    int64_t begin, count, slot, slots;
-    int depth;
-  };
-
   PublishedPartitioner(const PartitionJob& job, const Segment& segment)
       : job_(job),
         root_{0, segment.node_count, segment.slot_offset, segment.slot_count, segment.depth},
@@ -312,7 +307,7 @@ void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
   // A segment small enough to be one task loads its records in that task, on its thread.
   struct Task {
     PublishedPartitioner* partitioner;
-    PublishedPartitioner::Subtree subtree;
+    Subtree subtree;
     bool load_records;
   };
   std::vector<std::unique_ptr<PublishedPartitioner>> partitioners;
@@ -326,7 +321,7 @@ void partition_published_parallel(const std::vector<PartitionJob>& jobs) {
         continue;
       }
       partitioner->load_records();
-      std::vector<PublishedPartitioner::Subtree> below;
+      std::vector<Subtree> below;
       partitioner->split_above(partitioner->root(), grain, below);
       for (const auto& subtree : below) tasks.push_back({partitioner, subtree, false});
     }

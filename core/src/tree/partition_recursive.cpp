@@ -13,12 +13,6 @@ namespace {
 template <bool kTiesByRow>
 class RecursivePartitioner {
  public:
-  // A subtree still to split: index_[begin, begin + count) fills slots [slot, slot + slots).
-  struct Subtree {
-    int64_t begin, count, slot, slots;
-    int depth;
-  };
-
   // index_ starts as the segment's rows in order, as the published code's index array does:
   // std::nth_element's arrangement, and so the order of equal coordinates, depends on it.
   RecursivePartitioner(const PartitionJob& job, const Segment& segment)
