@@ -178,6 +178,17 @@ class TestPointIo : public QObject {
     expect_format_error(
         [&] { erwin::load_point_file(written("k.ply", with("float x", "complex x"))); },
         {"k.ply:5", "complex"});
+    // Fuzz finding (issue 13): face values were cast to int64 whatever their size (undefined
+    // behaviour for 1e30); other face properties are skipped, indices must be whole numbers.
+    expect_format_error(
+        [&] { erwin::load_point_file(written("big.ply", with("3 0 1 2", "3 0 1 1e30"))); },
+        {"big.ply", "vertex_indices", "1000000000000000019884624838656", "whole number"});
+    expect_format_error(
+        [&] { erwin::load_point_file(written("half.ply", with("3 0 1 2", "3 0 1 1.5"))); },
+        {"half.ply", "vertex_indices", "whole number"});
+    std::string quality = with("property list", "property float quality\nproperty list");
+    quality.replace(quality.find("3 0 1 2\n"), 8, "1e30 3 0 1 2\n-1e30 ");
+    QCOMPARE(erwin::load_point_file(written("quality.ply", quality)).faces->size(0), int64_t(3));
     // Regression (issue 13, case 1): `x y z x` made the parser write past the positions.
     expect_format_error(
         [&] {

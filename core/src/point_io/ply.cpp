@@ -282,6 +282,16 @@ bool is_index_list(const Property& p) {
   return p.count_type && (p.name == "vertex_indices" || p.name == "vertex_index");
 }
 
+// A vertex index read as a double: a whole number whose magnitude fits int64 (the range against the
+// vertex count is checked later), else FormatError (a cast would be undefined behaviour).
+int64_t vertex_index(double value, const std::string& path, const std::string& field) {
+  constexpr double kLimit = 9.2e18;
+  if (!(std::abs(value) < kLimit) || value != std::trunc(value))
+    fail(path,
+         field + ": vertex index " + std::to_string(value) + " is not a whole number in range");
+  return static_cast<int64_t>(value);
+}
+
 void read_faces(BodyReader& body, const Element& e, PointCloud& cloud) {
   body.require(e, min_instance_bytes(e));
   std::vector<int64_t> triangles;
@@ -289,9 +299,13 @@ void read_faces(BodyReader& body, const Element& e, PointCloud& cloud) {
   for (int64_t i = 0; i < e.count; ++i) {
     body.begin_instance();
     for (const Property& p : e.properties) {
-      values.resize(p.count_type ? list_length(body, e, i, p) : 1);
-      for (auto& v : values)
-        v = static_cast<int64_t>(body.next(*p.type, element_field(e, i, p.name)));
+      const int64_t n = p.count_type ? list_length(body, e, i, p) : 1;
+      const std::string field = element_field(e, i, p.name);
+      values.clear();
+      for (int64_t k = 0; k < n; ++k) {
+        const double value = body.next(*p.type, field);
+        if (is_index_list(p)) values.push_back(vertex_index(value, body.path(), field));
+      }
       if (!is_index_list(p)) continue;
       if (values.size() < 3)
         fail(body.path(), element_field(e, i, p.name) + ": a face needs at least 3 vertices");
