@@ -9,6 +9,8 @@ debian_packages=(
   build-essential cmake ninja-build git python3-venv zlib1g-dev nlohmann-json3-dev
   libbenchmark-dev qt6-base-dev libqt6opengl6-dev libvtk9-dev libimgui-dev libstb-dev libhdf5-dev
   libgl-dev libglx-dev xvfb xauth ccache
+  # Validators of the installed desktop file and AppStream metadata (test install.package).
+  desktop-file-utils appstream
   # Gloo's headers only: LibTorch holds Gloo itself (README "Data-parallel training").
   libgloo-dev
 )
