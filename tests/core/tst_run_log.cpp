@@ -282,6 +282,19 @@ class TestRunLog : public QObject {
     QVERIFY2(warnings[0].find("held the record of other.ckpt") != std::string::npos,
              warnings[0].c_str());
   }
+
+  // A damaged record (here run.json is a folder: read_regular_file refuses it with a FormatError)
+  // is replaced with a warning that names it, like an unparsable one, instead of stopping the run.
+  void prepare_replaces_an_unreadable_record() {
+    QTemporaryDir dir;
+    QVERIFY(QDir().mkpath(dir.filePath("shared/run.json")));
+    RunConfig config = shipped_config();
+    config.checkpoint_path = dir.filePath("shared/mine.ckpt").toStdString();
+    const auto warnings = prepare_run(config, "unused");
+    QCOMPARE(warnings.size(), size_t(1));
+    QVERIFY2(warnings[0].find("run.json") != std::string::npos, warnings[0].c_str());
+    QVERIFY2(warnings[0].find("this run replaces it") != std::string::npos, warnings[0].c_str());
+  }
 };
 
 QTEST_APPLESS_MAIN(TestRunLog)

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "erwin/errors.h"
 #include "erwin/training/run_log.h"
 
 namespace erwin {
@@ -66,7 +67,9 @@ std::string other_record(const std::string& folder, const std::string& checkpoin
     if (summary.checkpoint == checkpoint) return "";
     return folder + " held the record of " + summary.checkpoint + " (run '" + summary.config.name +
            "'); this run replaces it";
-  } catch (const std::invalid_argument& e) {
+  } catch (const std::invalid_argument& e) {  // a record that does not parse
+    return std::string(e.what()) + "; this run replaces it";
+  } catch (const FormatError& e) {  // one that cannot be read (not a regular file, too large)
     return std::string(e.what()) + "; this run replaces it";
   }
 }
