@@ -119,13 +119,9 @@ void VtkViewport::set_overlay(ViewportOverlay* overlay) {
 void VtkViewport::initializeGL() {
   // The context may be re-created when the widget is re-parented: release and start over.
   if (gl_ready_) release_gl();
-  connect(
-      context(), &QOpenGLContext::aboutToBeDestroyed, this,
-      [this] {
-        makeCurrent();
-        release_gl();
-      },
-      Qt::UniqueConnection);
+  // A member function (not a lambda): Qt can only keep connections unique for those.
+  connect(context(), &QOpenGLContext::aboutToBeDestroyed, this,
+          &VtkViewport::release_gl_before_context_loss, Qt::UniqueConnection);
   window_->SetReadyForRendering(true);
   window_->InitializeFromCurrentContext();
   const QSize pixels = size() * devicePixelRatioF();
@@ -134,6 +130,11 @@ void VtkViewport::initializeGL() {
   interactor_->UpdateSize(pixels.width(), pixels.height());
   if (overlay_) overlay_->initialize_gl();
   gl_ready_ = true;
+}
+
+void VtkViewport::release_gl_before_context_loss() {
+  makeCurrent();
+  release_gl();
 }
 
 void VtkViewport::release_gl() {

@@ -56,6 +56,7 @@ class VtkViewport : public QOpenGLWidget {
  private:
   void render_vtk_into(unsigned framebuffer, const QSize& pixels);
   void release_gl();
+  void release_gl_before_context_loss();
 
   vtkSmartPointer<vtkGenericOpenGLRenderWindow> window_;
   vtkSmartPointer<vtkGenericRenderWindowInteractor> interactor_;
