@@ -29,6 +29,22 @@ void raise_dock(erwin::ui::MainWindow& window, const QString& name) {
 
 }  // namespace
 
+QSize parse_image_size(const QString& name, const QString& value) {
+  const QStringList parts = value.toLower().split('x');
+  bool width_ok = false, height_ok = false;
+  const QSize size(parts.value(0).toInt(&width_ok), parts.value(1).toInt(&height_ok));
+  const auto within = [](int side) { return side >= kMinImageSide && side <= kMaxImageSide; };
+  if (parts.size() != 2 || !width_ok || !height_ok || !within(size.width()) ||
+      !within(size.height()))
+    throw std::invalid_argument(QString("--%1 %2: must be WxH with both sides within %3..%4, "
+                                        "e.g. 1280x720")
+                                    .arg(name, value)
+                                    .arg(kMinImageSide)
+                                    .arg(kMaxImageSide)
+                                    .toStdString());
+  return size;
+}
+
 void add_learning_options(QCommandLineParser& parser) {
   parser.addOptions({
       {"train", "Start training this run configuration (JSON).", "config"},
@@ -70,12 +86,8 @@ LearningOptions read_learning_options(const QCommandLineParser& parser) {
     throw std::invalid_argument("--panel must be training or rollout");
   o.whole_window = parser.isSet("window");
   o.frames_folder = parser.value("export-frames");
-  if (parser.isSet("frames-size")) {
-    const QStringList parts = parser.value("frames-size").toLower().split('x');
-    o.frames_size = QSize(parts.value(0).toInt(), parts.value(1).toInt());
-    if (parts.size() != 2 || o.frames_size.isEmpty())
-      throw std::invalid_argument("--frames-size must be WxH, e.g. 1920x1080");
-  }
+  if (parser.isSet("frames-size"))
+    o.frames_size = parse_image_size("frames-size", parser.value("frames-size"));
   return o;
 }
 
@@ -119,15 +131,22 @@ void start_learning_session(erwin::ui::MainWindow& window, const LearningOptions
       player->set_selection(options.split, options.item, options.start, options.steps);
       player->compute();
     });
-    QObject::connect(player, &RolloutPlayer::result_ready, &window, [player, options, one_done] {
-      player->set_field(options.field);
-      if (options.frames_folder.isEmpty()) {
-        player->set_frame(options.frame);
-        one_done();
-        return;
-      }
-      player->export_frames(options.frames_folder, options.frames_size);
-    });
+    QObject::connect(player, &RolloutPlayer::result_ready, &window,
+                     [player, options, one_done, failed] {
+                       const QStringList fields = player->result()->field_names();
+                       if (options.field >= fields.size())
+                         return failed(QString("--field %1: this rollout's fields are 0..%2 (%3)")
+                                           .arg(options.field)
+                                           .arg(fields.size() - 1)
+                                           .arg(fields.join(", ")));
+                       player->set_field(options.field);
+                       if (options.frames_folder.isEmpty()) {
+                         player->set_frame(options.frame);
+                         one_done();
+                         return;
+                       }
+                       player->export_frames(options.frames_folder, options.frames_size);
+                     });
     QObject::connect(player, &RolloutPlayer::frames_exported, &window,
                      [player, options, one_done, failed](int written, const QString& error) {
                        if (!error.isEmpty()) return failed(error);

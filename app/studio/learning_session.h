@@ -30,6 +30,12 @@ struct LearningOptions {
   bool any() const { return !train_config.isEmpty() || !rollout.isEmpty() || !runs.isEmpty(); }
 };
 
+// The sides an image option (--size, --frames-size) may have, in pixels.
+inline constexpr int kMinImageSide = 64, kMaxImageSide = 8192;
+// `value` of option `name` ("size") as WxH within the sides above; std::invalid_argument naming
+// the option, the value and the allowed range otherwise.
+QSize parse_image_size(const QString& name, const QString& value);
+
 void add_learning_options(QCommandLineParser& parser);
 // std::invalid_argument naming the option on a bad value.
 LearningOptions read_learning_options(const QCommandLineParser& parser);

@@ -3,6 +3,8 @@
 #include <QApplication>
 #include <QCheckBox>
 #include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QSlider>
 #include <QSurfaceFormat>
 #include <QTimer>
 #include <cstdio>
@@ -31,8 +33,7 @@ struct Options {
   std::exit(2);
 }
 
-Options parse(const QApplication& app) {
-  QCommandLineParser parser;
+void add_options(QCommandLineParser& parser) {
   parser.setApplicationDescription("Erwin Studio: ball trees of point clouds and meshes");
   parser.addHelpOption();
   QCoreApplication::setApplicationVersion(ERWIN_STUDIO_VERSION);
@@ -53,15 +54,34 @@ Options parse(const QApplication& app) {
       {"padding", "Mark the padding slots."},
   });
   add_learning_options(parser);
+}
+
+// --version and --help need no display: they are answered (and the program exits) before
+// QApplication connects to one.
+void answer_version_or_help(int argc, char** argv) {
+  const QStringList informational = {"-v", "--version", "-h", "--help", "-?", "--help-all"};
+  bool asked = false;
+  for (int i = 1; i < argc; ++i) asked = asked || informational.contains(QString(argv[i]));
+  if (!asked) return;
+  QCoreApplication core(argc, argv);
+  QCommandLineParser parser;
+  add_options(parser);
+  parser.process(core);  // exits after printing the version or the help
+}
+
+Options parse(const QApplication& app) {
+  QCommandLineParser parser;
+  add_options(parser);
   parser.process(app);
   Options options;
   if (!parser.positionalArguments().isEmpty())
     options.source = parser.positionalArguments().first();
   options.screenshot = parser.value("screenshot");
-  if (parser.isSet("size")) {
-    const QStringList parts = parser.value("size").toLower().split('x');
-    options.size = QSize(parts.value(0).toInt(), parts.value(1).toInt());
-    if (parts.size() != 2 || options.size.isEmpty()) fail("--size must be WxH, e.g. 1280x720");
+  try {
+    if (parser.isSet("size")) options.size = parse_image_size("size", parser.value("size"));
+    options.learning = read_learning_options(parser);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
   }
   bool ok = true;
   if (parser.isSet("level")) options.level = parser.value("level").toInt(&ok);
@@ -81,17 +101,13 @@ Options parse(const QApplication& app) {
   options.hulls = parser.isSet("hulls");
   options.centres = parser.isSet("centres");
   options.padding = parser.isSet("padding");
-  try {
-    options.learning = read_learning_options(parser);
-  } catch (const std::invalid_argument& e) {
-    fail(e.what());
-  }
   return options;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  answer_version_or_help(argc, argv);
   QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
   QSurfaceFormat::setDefaultFormat(erwin::ui::VtkViewport::default_format());
   QApplication app(argc, argv);
@@ -126,15 +142,22 @@ int main(int argc, char** argv) {
   const auto write_when_complete = [&] {
     if (screenshot_mode && window.scene().missing_hulls_level() < 0) write_screenshot();
   };
-  QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
-    if (options.level >= 0) window.set_level(options.level);
-    write_when_complete();
-  });
-  QObject::connect(&window, &erwin::ui::MainWindow::hulls_shown, &window, write_when_complete);
   const auto report_failure = [&](const QString& message) {
     std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
     if (screenshot_mode) QApplication::exit(1);
   };
+  // --level is checked against the data's deepest level once the tree is built.
+  QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
+    const int deepest = window.tree_panel()->level_slider()->maximum();
+    if (options.level > deepest) {
+      report_failure(
+          QString("--level %1: this data's levels are 0..%2").arg(options.level).arg(deepest));
+      return;
+    }
+    if (options.level >= 0) window.set_level(options.level);
+    write_when_complete();
+  });
+  QObject::connect(&window, &erwin::ui::MainWindow::hulls_shown, &window, write_when_complete);
   QObject::connect(&window, &erwin::ui::MainWindow::load_failed, &window, report_failure);
   if (options.learning.whole_window) window.resize(options.size);
   window.show();

@@ -16,6 +16,7 @@
 #include "erwin/ui/rollout_player.h"
 #include "erwin/ui/vtk_viewport.h"
 #include "image_support.h"
+#include "studio_process.h"
 #include "test_support.h"
 
 using erwin::test::distinct_colours;
@@ -208,6 +209,20 @@ class TestRolloutPlayer : public QObject {
       if (!previous.isNull()) QVERIFY(differing_pixels(previous, image) > 0);
       previous = image;
     }
+  }
+
+  // erwin-studio refuses a --field the rollout does not have, naming the fields it has.
+  void studio_refuses_a_field_outside_the_rollout() {
+    const QString png = dir_.filePath("field.png");
+    QString output;
+    const int code = erwin::test::run_studio({"--rollout", eagle_checkpoint_, "--data", eagle_root_,
+                                              "--steps", "2", "--field", "99", "--screenshot", png},
+                                             &output);
+    QVERIFY2(code > 0, qPrintable(output));
+    QVERIFY2(output.contains("--field 99: this rollout's fields are 0..") &&
+                 output.contains("velocity magnitude"),
+             qPrintable(output));
+    QVERIFY(!QFile::exists(png));
   }
 
   void exports_hdf5_and_paraview_files() {

@@ -1,0 +1,110 @@
+// erwin-studio's command line, run as a user runs it: out-of-range values are refused with a
+// message naming the option and the allowed range (nothing is written), and --version / --help
+// answer without a display.
+#include <QFile>
+#include <QProcess>
+#include <QProcessEnvironment>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "erwin/version.h"
+#include "studio_process.h"
+
+using erwin::test::run_studio;
+
+namespace {
+
+// Runs the studio with neither DISPLAY nor WAYLAND_DISPLAY and Qt's X11 platform (as ctest sets
+// it): a program that connects to a display fails. Returns the exit code (-1: did not finish).
+int run_studio_without_display(const QStringList& arguments, QString* output) {
+  QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+  environment.remove("DISPLAY");
+  environment.remove("WAYLAND_DISPLAY");
+  environment.insert("QT_QPA_PLATFORM", "xcb");
+  QProcess process;
+  process.setProcessEnvironment(environment);
+  process.setProcessChannelMode(QProcess::MergedChannels);
+  process.start(erwin::test::studio_binary(), arguments);
+  if (!process.waitForFinished(60000)) {
+    process.kill();
+    return -1;
+  }
+  *output = QString::fromLocal8Bit(process.readAll());
+  return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+}
+
+}  // namespace
+
+class TestStudioCommandLine : public QObject {
+  Q_OBJECT
+
+ private Q_SLOTS:
+  void refuses_an_image_size_out_of_range_data() {
+    QTest::addColumn<QString>("size");
+    QTest::newRow("too tall") << "10x10000";
+    QTest::newRow("too small") << "63x480";
+    QTest::newRow("zero") << "0x0";
+    QTest::newRow("not a size") << "wide";
+  }
+
+  void refuses_an_image_size_out_of_range() {
+    QFETCH(QString, size);
+    QTemporaryDir dir;
+    const QString png = dir.filePath("shot.png");
+    QString output;
+    const int code = run_studio({"--screenshot", png, "--size", size}, &output);
+    QVERIFY2(code > 0, qPrintable(output));
+    QVERIFY2(output.contains("--size " + size) && output.contains("64..8192"), qPrintable(output));
+    QVERIFY(!QFile::exists(png));
+  }
+
+  void refuses_a_level_the_data_lacks() {
+    QTemporaryDir dir;
+    const QString png = dir.filePath("shot.png");
+    QString output;
+    const int code =
+        run_studio({"--screenshot", png, "--size", "320x240", "--level", "99"}, &output);
+    QVERIFY2(code > 0, qPrintable(output));
+    const QRegularExpressionMatch range =
+        QRegularExpression("--level 99: this data's levels are 0\\.\\.(\\d+)").match(output);
+    QVERIFY2(range.hasMatch(), qPrintable(output));
+    QVERIFY(!QFile::exists(png));
+
+    // The deepest level the message names is accepted.
+    const QString deepest = range.captured(1);
+    QVERIFY(deepest.toInt() > 0);
+    QVERIFY2(
+        run_studio({"--screenshot", png, "--size", "320x240", "--level", deepest}, &output) == 0,
+        qPrintable(output));
+    QVERIFY(QFile::exists(png));
+  }
+
+  void answers_version_without_a_display() {
+    QString output;
+    const int code = run_studio_without_display({"--version"}, &output);
+    QVERIFY2(code == 0, qPrintable(output));
+    QVERIFY2(output.contains(ERWIN_STUDIO_VERSION), qPrintable(output));
+    QVERIFY2(!output.contains("display"), qPrintable(output));
+  }
+
+  void answers_help_without_a_display() {
+    QString output;
+    const int code = run_studio_without_display({"--help"}, &output);
+    QVERIFY2(code == 0, qPrintable(output));
+    QVERIFY2(output.contains("--level") && output.contains("--screenshot"), qPrintable(output));
+  }
+
+  // The control: a run that needs the display does fail without one, so the two tests above
+  // prove that --version and --help do not connect to it.
+  void a_screenshot_needs_a_display() {
+    QTemporaryDir dir;
+    QString output;
+    const int code =
+        run_studio_without_display({"--screenshot", dir.filePath("shot.png")}, &output);
+    QVERIFY2(code != 0, qPrintable(output));
+  }
+};
+
+QTEST_MAIN(TestStudioCommandLine)
+#include "tst_studio_command_line.moc"
