@@ -3,6 +3,7 @@
 #include <vtkRenderer.h>
 
 #include <QCheckBox>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QSignalSpy>
@@ -64,6 +65,25 @@ class TestMainWindow : public QObject {
              static_cast<int>(window.scene().tree().max_level));
     const QImage image = window.screenshot(QSize(400, 300), false);
     QVERIFY(distinct_colours(image) > 20);
+  }
+
+  // New data opens at balls of 128 points (not level 0, one colour per point), and the level's
+  // label names the ball size the tree has at that level.
+  void opens_at_a_readable_level() {
+    MainWindow window;
+    QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
+    const auto* label = window.tree_panel()->findChild<QLabel*>("levelLabel");
+    QVERIFY(label);
+    const auto slots_per_ball = [&](int level) {
+      return window.scene().tree().tree.tree_idx.size(0) / window.scene().tree().ball_count(level);
+    };
+    QCOMPARE(window.scene().level(), 7);
+    QCOMPARE(window.tree_panel()->level_slider()->value(), 7);
+    QCOMPARE(slots_per_ball(7), 128);
+    QCOMPARE(label->text(), QString::fromUtf8("level 7 \u00b7 balls of 128"));
+    window.set_level(12);
+    QCOMPARE(label->text(),
+             QString::fromUtf8("level 12 \u00b7 balls of %1").arg(slots_per_ball(12)));
   }
 
   void level_slider_changes_colours() {

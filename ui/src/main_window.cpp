@@ -24,6 +24,7 @@
 #include <QSlider>
 #include <QStatusBar>
 #include <QTimer>
+#include <algorithm>
 
 #include "erwin/ui/data_loader.h"
 #include "erwin/ui/engine/ball_hulls.h"
@@ -37,6 +38,12 @@
 
 namespace erwin::ui {
 namespace {
+
+// The level new data opens at: balls of 128 points, or smaller ones so that there are at least 16
+// balls (level 0 gives every point its own colour, which reads as noise).
+int readable_level(const SceneTree& tree) {
+  return static_cast<int>(std::max<int64_t>(0, std::min<int64_t>(7, tree.max_level - 4)));
+}
 
 constexpr int kMaxRecent = 8;
 const char* kRecentKey = "recentFiles";
@@ -376,7 +383,8 @@ void MainWindow::on_loaded(const QString& source, PointSetPtr points, SceneTreeP
   const bool new_points =
       !scene_.has_data() || scene_.points().pos.data_ptr() != points->pos.data_ptr();
   scene_.set_data(std::move(points), std::move(tree));
-  panel_->set_tree(&scene_.tree());
+  // New data opens at a readable level; a rebuild (new angle) keeps the level.
+  panel_->set_tree(&scene_.tree(), new_points ? readable_level(scene_.tree()) : panel_->level());
   panel_->set_clouds(scene_.points().cloud_count(), scene_.points().cloud);
   scene_.set_level(panel_->level());
   hovered_ = -1;

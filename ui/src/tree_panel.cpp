@@ -13,6 +13,14 @@
 #include "erwin/ui/scene_tree.h"
 
 namespace erwin::ui {
+namespace {
+
+// The tree depth and what it means: a ball at level k holds 2^k slots.
+QString level_text(int level) {
+  return QString::fromUtf8("level %1 \u00b7 balls of %2").arg(level).arg(int64_t{1} << level);
+}
+
+}  // namespace
 
 TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   level_ = new QSlider(Qt::Horizontal);
@@ -20,7 +28,8 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   level_->setRange(0, 0);
   level_->setPageStep(1);
   level_->setTickPosition(QSlider::TicksBelow);
-  level_label_ = new QLabel("level 0");
+  level_label_ = new QLabel(level_text(0));
+  level_label_->setObjectName("levelLabel");
   cloud_ = new QSpinBox;
   cloud_->setObjectName("cloud");
   cloud_->setKeyboardTracking(false);
@@ -47,7 +56,9 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
 
   auto* form = new QFormLayout;
   form->addRow(cloud_label_, cloud_);
-  form->addRow(level_label_, level_);
+  // The level's text grows with the ball size: its own row, so that it is never clipped.
+  form->addRow(level_label_);
+  form->addRow(level_);
   form->addRow("tree", view_);
   form->addRow("rotation", angle_);
   auto* layout = new QVBoxLayout(this);
@@ -59,7 +70,7 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   layout->addWidget(statistics_, 1);
 
   connect(level_, &QSlider::valueChanged, this, [this](int level) {
-    level_label_->setText(QString("level %1").arg(level));
+    level_label_->setText(level_text(level));
     Q_EMIT level_changed(level);
   });
   connect(cloud_, qOverload<int>(&QSpinBox::valueChanged), this,
@@ -75,10 +86,11 @@ TreePanel::TreePanel(QWidget* parent) : QWidget(parent) {
   set_clouds(1, 0);
 }
 
-void TreePanel::set_tree(const SceneTree* tree) {
+void TreePanel::set_tree(const SceneTree* tree, int level) {
   const QSignalBlocker blocker(level_);
   level_->setRange(0, tree ? static_cast<int>(tree->max_level) : 0);
-  level_label_->setText(QString("level %1").arg(level_->value()));
+  level_->setValue(level);
+  level_label_->setText(level_text(level_->value()));
   view_->setEnabled(tree != nullptr);
 }
 

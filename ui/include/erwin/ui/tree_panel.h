@@ -21,8 +21,9 @@ class TreePanel : public QWidget {
  public:
   explicit TreePanel(QWidget* parent = nullptr);
 
-  // New tree: slider range 0 ... max_level, rotation views enabled when it has a rotation.
-  void set_tree(const SceneTree* tree);
+  // New tree shown at `level`: slider range 0 ... max_level, rotation views enabled when it has a
+  // rotation. Does not emit level_changed.
+  void set_tree(const SceneTree* tree, int level);
   void set_statistics(const QString& text);
   // Files of several clouds: the cloud selector (shown only when count > 1), 0-based `current`.
   void set_clouds(int64_t count, int64_t current);
