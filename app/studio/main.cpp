@@ -107,12 +107,13 @@ Options parse(const QApplication& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Named first: --version prints "Erwin Studio <version>" before any application object exists.
+  QCoreApplication::setOrganizationName("Erwin");
+  QCoreApplication::setApplicationName("Erwin Studio");
   answer_version_or_help(argc, argv);
   QApplication::setAttribute(Qt::AA_ShareOpenGLContexts);
   QSurfaceFormat::setDefaultFormat(erwin::ui::VtkViewport::default_format());
   QApplication app(argc, argv);
-  QApplication::setOrganizationName("Erwin");
-  QApplication::setApplicationName("Erwin Studio");
   const Options options = parse(app);
 
   erwin::ui::MainWindow window;
