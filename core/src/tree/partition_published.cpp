@@ -98,13 +98,13 @@ PublishedRecord* hoare_partition_small(PublishedRecord* first, PublishedRecord* 
 
 template <int K>
 PublishedRecord* hoare_partition(PublishedRecord* first, PublishedRecord* last) {
-  const float p = first->c[K];             // the pivot stays at `first` throughout
+  const float p = first->c[K];  // the pivot stays at `first` throughout
+  if (last - first <= 64) return hoare_partition_small<K>(first, last, p);
   PublishedRecord* left_next = first + 1;  // the left scan's next block starts here
   PublishedRecord* right_next = last - 1;  // the right scan's next block starts here, leftwards
   PublishedRecord *left_base = left_next, *right_base = right_next;
   uint64_t left_stops = 0, right_stops = 0;
   PublishedRecord* previous_right = last;
-  if (last - first <= 64) return hoare_partition_small<K>(first, last, p);
   while (true) {
     if (left_stops == 0) {
       // No element left to stop at: the scan would run on to previous_right (s >= 1; the median
