@@ -1,8 +1,76 @@
 #include "erwin/ui/engine/job_runner.h"
 
 #include <exception>
+#include <utility>
+
+#if defined(__SANITIZE_THREAD__)  // gcc
+#define ERWIN_TSAN 1
+#elif defined(__has_feature)  // clang
+#if __has_feature(thread_sanitizer)
+#define ERWIN_TSAN 1
+#endif
+#endif
+#ifdef ERWIN_TSAN
+#include <sanitizer/tsan_interface.h>
+#endif
 
 namespace erwin::ui {
+namespace {
+
+// ThreadSanitizer and Qt (scripts/sanitize.sh --thread): Qt is not built with TSan, so the
+// ordering that Qt's own locks give is invisible to it, and every hand-over between the GUI thread
+// and the worker would look like a race. These helpers tell TSan what Qt guarantees; without TSan
+// they are nothing.
+//
+// handed_over(call) wraps each call this file posts to the other thread: whatever the posting
+// thread did before the post happens before the call (and its destruction, also when Qt drops it
+// unrun) in the receiving thread. The release follows each move, as invokeMethod moves the
+// callable into the object it allocates and posts, so the last release follows the posting
+// thread's last write to it.
+#ifdef ERWIN_TSAN
+template <class Call>
+class HandedOver {
+ public:
+  explicit HandedOver(Call call) : call_(std::move(call)) { __tsan_release(this); }
+  HandedOver(HandedOver&& other) : call_(std::move(other.call_)) { __tsan_release(this); }
+  ~HandedOver() { __tsan_acquire(this); }
+  void operator()() {
+    __tsan_acquire(this);
+    call_();
+  }
+
+ private:
+  Call call_;
+};
+
+template <class Call>
+HandedOver<Call> handed_over(Call call) {
+  return HandedOver<Call>(std::move(call));
+}
+#else
+template <class Call>
+Call handed_over(Call call) {
+  return call;
+}
+#endif
+
+// The thread's end happens before its wait() returns (which returns at once, past Qt's lock only,
+// when the thread has ended already): announce_end() at its start, ended() after wait().
+void announce_end([[maybe_unused]] QThread& thread) {
+#ifdef ERWIN_TSAN
+  QObject::connect(
+      &thread, &QThread::finished, &thread, [&thread] { __tsan_release(&thread); },
+      Qt::DirectConnection);  // in the ending thread
+#endif
+}
+
+void ended([[maybe_unused]] QThread& thread) {
+#ifdef ERWIN_TSAN
+  __tsan_acquire(&thread);
+#endif
+}
+
+}  // namespace
 
 class JobRunner::Context final : public JobContext {
  public:
@@ -25,6 +93,7 @@ JobRunner::JobRunner(const QString& name, QObject* parent) : QObject(parent), wo
   thread_.setObjectName(name);
   worker_->moveToThread(&thread_);
   connect(&thread_, &QThread::finished, worker_, &QObject::deleteLater);
+  announce_end(thread_);
   thread_.start();
 }
 
@@ -32,14 +101,16 @@ JobRunner::~JobRunner() {
   ++current_;  // the running job is stale now; nothing is signalled any more
   thread_.quit();
   thread_.wait();  // queued jobs are skipped, the running one returns at its next check
+  ended(thread_);
 }
 
 void JobRunner::start_job(ErasedWork work, Delivery deliver) {
   const quint64 job = ++current_;
   deliver_ = std::move(deliver);
   set_busy(true);
-  QMetaObject::invokeMethod(
-      worker_, [this, job, work = std::move(work)] { run(job, work); }, Qt::QueuedConnection);
+  QMetaObject::invokeMethod(worker_,
+                            handed_over([this, job, work = std::move(work)] { run(job, work); }),
+                            Qt::QueuedConnection);
 }
 
 void JobRunner::cancel() {
@@ -66,17 +137,15 @@ void JobRunner::run(quint64 job, const ErasedWork& work) {
     error = QStringLiteral("unknown error in %1").arg(thread_.objectName());
   }
   QMetaObject::invokeMethod(
-      this, [this, job, outcome, error, ok] { finish(job, outcome, error, ok); },
+      this, handed_over([this, job, outcome, error, ok] { finish(job, outcome, error, ok); }),
       Qt::QueuedConnection);
 }
 
 void JobRunner::post(quint64 job, std::function<void()> gui_work) {
-  QMetaObject::invokeMethod(
-      this,
-      [this, job, gui_work = std::move(gui_work)] {
-        if (current_.load() == job) gui_work();
-      },
-      Qt::QueuedConnection);
+  QMetaObject::invokeMethod(this, handed_over([this, job, gui_work = std::move(gui_work)] {
+                              if (current_.load() == job) gui_work();
+                            }),
+                            Qt::QueuedConnection);
 }
 
 void JobRunner::finish(quint64 job, const Outcome& outcome, const QString& error, bool ok) {
