@@ -1,21 +1,21 @@
 // The CPU kernels of fused ball attention. One task per (ball, head), run in parallel on
 // LibTorch's thread pool: the task copies its queries, keys, values and positions out of the
-// packed qkv tensor into float32 scratch laid out for 16-lane vectors (keys transposed, so that a
-// query row's scores are computed 16 keys at a time), then works on blocks of kRows query rows
+// packed qkv tensor into float32 scratch laid out for vectors (keys transposed, so that a query
+// row's scores are computed a vector of keys at a time), then works on blocks of kRows query rows
 // whose whole score rows fit in L1 (a ball holds at most a few hundred nodes): scores, softmax
 // and output in the forward pass; scores recomputed, then dq, dk, dv and dσ in the backward pass.
 // Nothing of size [balls, H, m, m] exists. The compute functions are compiled for AVX-512, AVX2
-// and baseline x86-64 (GCC's target_clones picks one at load time); the formulas and the softmax
-// recurrence are those of ball_attention_math.h, shared with the CUDA kernels.
+// and baseline x86-64 with 16, 8 and 4 lanes (cpu_vectors.h picks one at load time); the formulas
+// and the softmax recurrence are those of ball_attention_math.h, shared with the CUDA kernels.
 #include <ATen/Parallel.h>
 #include <c10/util/BFloat16.h>
 
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <utility>
 #include <vector>
 
+#include "cpu_vectors.h"
 #include "erwin/model/ball_attention_kernels.h"
 #include "erwin/model/ball_attention_math.h"
 
@@ -24,74 +24,8 @@ namespace {
 
 using attention_math::PackedShape;
 
-#if defined(__clang__)
-// clang refuses 64-byte vectors in code compiled without AVX-512 (the baseline clone) as an ABI
-// change, even inlined; clang builds (the fuzzing and sanitizer builds) take SSE-width vectors
-// and one code path.
-constexpr int64_t kLanes = 4;
-#define ERWIN_CLONED
-#else
-constexpr int64_t kLanes = 16;
-#define ERWIN_CLONED __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#endif
-typedef float Vec __attribute__((vector_size(kLanes * sizeof(float))));
-typedef int32_t IntVec __attribute__((vector_size(kLanes * sizeof(int32_t))));
+using namespace cpu_vectors;
 constexpr int64_t kRows = 8;  // query rows per block: kRows accumulators stay in registers
-
-// The vector helpers are always inlined into the cloned kernels, so their ABI never matters
-// (core/CMakeLists.txt silences GCC's -Wpsabi note for this file).
-#define ERWIN_VECTOR_INLINE inline __attribute__((always_inline))
-
-ERWIN_VECTOR_INLINE Vec load(const float* p) {
-  Vec v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-ERWIN_VECTOR_INLINE void store(float* p, Vec v) { std::memcpy(p, &v, sizeof v); }
-ERWIN_VECTOR_INLINE Vec splat(float x) { return Vec{} + x; }
-ERWIN_VECTOR_INLINE Vec vmax(Vec a, Vec b) { return a > b ? a : b; }
-ERWIN_VECTOR_INLINE Vec vmin(Vec a, Vec b) { return a < b ? a : b; }
-
-ERWIN_VECTOR_INLINE float horizontal_max(Vec v) {
-  float m = v[0];
-  for (int l = 1; l < kLanes; ++l) m = std::max(m, v[l]);
-  return m;
-}
-ERWIN_VECTOR_INLINE float horizontal_sum(Vec v) {
-  float s = 0.f;
-  for (int l = 0; l < kLanes; ++l) s += v[l];
-  return s;
-}
-
-// A lane loop over a plain array, which GCC turns into one vector sqrt (with -fno-math-errno).
-ERWIN_VECTOR_INLINE Vec sqrt_vec(Vec v) {
-  float lanes[kLanes];
-  std::memcpy(lanes, &v, sizeof v);
-  for (int l = 0; l < kLanes; ++l) lanes[l] = __builtin_sqrtf(lanes[l]);
-  std::memcpy(&v, lanes, sizeof v);
-  return v;
-}
-
-// e^x in float32 within 2 ulp (Cephes' expf: x = n ln2 + r, a degree-6 polynomial for e^r, 2^n
-// built in the exponent bits). Arguments below −87.3 give ~1e-38, not 0: callers zero what must
-// vanish exactly.
-ERWIN_VECTOR_INLINE Vec exp_vec(Vec x) {
-  x = vmin(vmax(x, splat(-87.33654f)), splat(88.37626f));
-  const float round_magic = 12582912.f;  // 1.5·2^23: adding it rounds to an integer
-  const Vec n = (x * 1.44269504088896341f + round_magic) - round_magic;
-  const Vec r = x - n * 0.693359375f + n * 2.12194440e-4f;
-  Vec p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * r * r + r + 1.f;
-  const IntVec bits = (__builtin_convertvector(n, IntVec) + 127) << 23;
-  Vec two_to_n;
-  std::memcpy(&two_to_n, &bits, sizeof two_to_n);
-  return p * two_to_n;
-}
 
 int64_t round_up(int64_t n, int64_t to) { return (n + to - 1) / to * to; }
 
@@ -122,12 +56,14 @@ struct Scratch {
 };
 
 // out[r][j] = Σ_e a[r][e] · b_t[e][j] for the kRows rows of `a` ([kRows][ep]) and every j < mp.
-ERWIN_VECTOR_INLINE void rows_times_transposed(const TaskGeometry& g, const float* a,
-                                               const float* b_t, float* out) {
-  for (int64_t j = 0; j < g.mp; j += kLanes) {
-    Vec acc[kRows] = {};
+template <class V>
+ERWIN_VECTOR_INLINE void rows_times_transposed(const TaskGeometry& g, const float* __restrict__ a,
+                                               const float* __restrict__ b_t,
+                                               float* __restrict__ out) {
+  for (int64_t j = 0; j < g.mp; j += kLanesOf<V>) {
+    V acc[kRows] = {};
     for (int64_t e = 0; e < g.e; ++e) {
-      const Vec b = load(b_t + e * g.mp + j);
+      const V b = load<V>(b_t + e * g.mp + j);
       for (int64_t r = 0; r < kRows; ++r) acc[r] += a[r * g.ep + e] * b;
     }
     for (int64_t r = 0; r < kRows; ++r) store(out + r * g.mp + j, acc[r]);
@@ -135,12 +71,13 @@ ERWIN_VECTOR_INLINE void rows_times_transposed(const TaskGeometry& g, const floa
 }
 
 // out[r][:] = Σ_{j<m} a[r][j] · b[j][:] for the kRows rows of `a` ([kRows][mp]), b [mp][ep].
-ERWIN_VECTOR_INLINE void rows_times_matrix(const TaskGeometry& g, const float* a, const float* b,
-                                           float* out) {
-  for (int64_t e = 0; e < g.ep; e += kLanes) {
-    Vec acc[kRows] = {};
+template <class V>
+ERWIN_VECTOR_INLINE void rows_times_matrix(const TaskGeometry& g, const float* __restrict__ a,
+                                           const float* __restrict__ b, float* __restrict__ out) {
+  for (int64_t e = 0; e < g.ep; e += kLanesOf<V>) {
+    V acc[kRows] = {};
     for (int64_t j = 0; j < g.m; ++j) {
-      const Vec bj = load(b + j * g.ep + e);
+      const V bj = load<V>(b + j * g.ep + e);
       for (int64_t r = 0; r < kRows; ++r) acc[r] += a[r * g.mp + j] * bj;
     }
     for (int64_t r = 0; r < kRows; ++r) store(out + r * g.ep + e, acc[r]);
@@ -148,12 +85,15 @@ ERWIN_VECTOR_INLINE void rows_times_matrix(const TaskGeometry& g, const float* a
 }
 
 // out[j][:] += Σ_r a[r][j] · b[r][:] for every j < m: a [kRows][mp], b [kRows][ep], out [mp][ep].
-ERWIN_VECTOR_INLINE void accumulate_transposed_times_rows(const TaskGeometry& g, const float* a,
-                                                          const float* b, float* out) {
+template <class V>
+ERWIN_VECTOR_INLINE void accumulate_transposed_times_rows(const TaskGeometry& g,
+                                                          const float* __restrict__ a,
+                                                          const float* __restrict__ b,
+                                                          float* __restrict__ out) {
   for (int64_t j = 0; j < g.m; ++j) {
-    for (int64_t e = 0; e < g.ep; e += kLanes) {
-      Vec acc = load(out + j * g.ep + e);
-      for (int64_t r = 0; r < kRows; ++r) acc += a[r * g.mp + j] * load(b + r * g.ep + e);
+    for (int64_t e = 0; e < g.ep; e += kLanesOf<V>) {
+      V acc = load<V>(out + j * g.ep + e);
+      for (int64_t r = 0; r < kRows; ++r) acc += a[r * g.mp + j] * load<V>(b + r * g.ep + e);
       store(out + j * g.ep + e, acc);
     }
   }
@@ -161,56 +101,60 @@ ERWIN_VECTOR_INLINE void accumulate_transposed_times_rows(const TaskGeometry& g,
 
 // Scores and distances of query rows [row, row + kRows) against every key (SPEC §3 step 3).
 // Keys past m score −∞.
+template <class V>
 ERWIN_VECTOR_INLINE void block_scores(const TaskGeometry& g, const Scratch& s, int64_t row) {
-  rows_times_transposed(g, s.q + row * g.ep, s.k_t, s.scores);
+  rows_times_transposed<V>(g, s.q + row * g.ep, s.k_t, s.scores);
   for (int64_t r = 0; r < kRows; ++r) {
-    for (int64_t j = 0; j < g.mp; j += kLanes) {
-      Vec squared = {};
+    for (int64_t j = 0; j < g.mp; j += kLanesOf<V>) {
+      V squared = {};
       for (int64_t c = 0; c < g.d; ++c) {
-        const Vec diff = load(s.pos_t + c * g.mp + j) - s.pos_t[c * g.mp + row + r];
+        const V diff = load<V>(s.pos_t + c * g.mp + j) - s.pos_t[c * g.mp + row + r];
         squared += diff * diff;
       }
-      const Vec distance = sqrt_vec(squared);
+      const V distance = sqrt_vec(squared);
       float* scores = s.scores + r * g.mp + j;
       store(s.distances + r * g.mp + j, distance);
-      store(scores, attention_math::attention_score(load(scores), distance, g.scale, g.sigma));
+      store(scores, attention_math::attention_score(load<V>(scores), distance, g.scale, g.sigma));
     }
     std::fill(s.scores + r * g.mp + g.m, s.scores + (r + 1) * g.mp, -INFINITY);
   }
 }
 
 // p = e^{s − shift} per row, zero past m; returns nothing, writes s.probabilities.
+template <class V>
 ERWIN_VECTOR_INLINE void block_probabilities(const TaskGeometry& g, const Scratch& s,
                                              const float* shift) {
   for (int64_t r = 0; r < kRows; ++r) {
-    for (int64_t j = 0; j < g.mp; j += kLanes) {
-      store(s.probabilities + r * g.mp + j, exp_vec(load(s.scores + r * g.mp + j) - shift[r]));
+    for (int64_t j = 0; j < g.mp; j += kLanesOf<V>) {
+      store(s.probabilities + r * g.mp + j, exp_vec(load<V>(s.scores + r * g.mp + j) - shift[r]));
     }
     std::fill(s.probabilities + r * g.mp + g.m, s.probabilities + (r + 1) * g.mp, 0.f);
   }
 }
 
 // Forward of one task: out rows into s.grad_q's storage (reused as [mp][ep] output), lse.
-ERWIN_CLONED void forward_task(const TaskGeometry& g, const Scratch& s, float* out) {
+template <class V>
+ERWIN_VECTOR_INLINE void forward_task_body(const TaskGeometry& g, const Scratch& s, float* out) {
   for (int64_t row = 0; row < g.m; row += kRows) {
-    block_scores(g, s, row);
+    block_scores<V>(g, s, row);
     float row_max[kRows];
     attention_math::OnlineSoftmax softmax[kRows];
     for (int64_t r = 0; r < kRows; ++r) {
-      Vec m = splat(-INFINITY);
-      for (int64_t j = 0; j < g.mp; j += kLanes) m = vmax(m, load(s.scores + r * g.mp + j));
+      V m = splat<V>(-INFINITY);
+      for (int64_t j = 0; j < g.mp; j += kLanesOf<V>) m = vmax(m, load<V>(s.scores + r * g.mp + j));
       // A ball's whole row is one block of the online recurrence (it fits in L1).
       softmax[r].admit_block(horizontal_max(m));
       row_max[r] = softmax[r].max;
     }
-    block_probabilities(g, s, row_max);
+    block_probabilities<V>(g, s, row_max);
     for (int64_t r = 0; r < kRows; ++r) {
-      Vec sum = {};
-      for (int64_t j = 0; j < g.mp; j += kLanes) sum += load(s.probabilities + r * g.mp + j);
+      V sum = {};
+      for (int64_t j = 0; j < g.mp; j += kLanesOf<V>)
+        sum += load<V>(s.probabilities + r * g.mp + j);
       softmax[r].sum = horizontal_sum(sum);
     }
     float* out_rows = out + row * g.ep;
-    rows_times_matrix(g, s.probabilities, s.v, out_rows);
+    rows_times_matrix<V>(g, s.probabilities, s.v, out_rows);
     for (int64_t r = 0; r < kRows && row + r < g.m; ++r) {
       const float inverse = 1.f / softmax[r].sum;
       for (int64_t e = 0; e < g.ep; ++e) out_rows[r * g.ep + e] *= inverse;
@@ -220,31 +164,32 @@ ERWIN_CLONED void forward_task(const TaskGeometry& g, const Scratch& s, float* o
 }
 
 // Backward of one task: dq, dk, dv into the scratch, returns this task's dσ.
-ERWIN_CLONED double backward_task(const TaskGeometry& g, const Scratch& s) {
+template <class V>
+ERWIN_VECTOR_INLINE double backward_task_body(const TaskGeometry& g, const Scratch& s) {
   double grad_sigma = 0.0;
   for (int64_t row = 0; row < g.m; row += kRows) {
-    block_scores(g, s, row);
-    block_probabilities(g, s, s.lse + row);
+    block_scores<V>(g, s, row);
+    block_probabilities<V>(g, s, s.lse + row);
     const int64_t valid = std::min(kRows, g.m - row);
     // Rows past m are padding of the block: no probability, no score gradient.
     std::fill(s.probabilities + valid * g.mp, s.probabilities + kRows * g.mp, 0.f);
     // dp into s.scores (the scores are no longer needed), then ds in place.
-    rows_times_transposed(g, s.grad_out + row * g.ep, s.v_t, s.scores);
+    rows_times_transposed<V>(g, s.grad_out + row * g.ep, s.v_t, s.scores);
     for (int64_t r = 0; r < kRows; ++r) {
-      Vec sigma_part = {};
-      for (int64_t j = 0; j < g.mp; j += kLanes) {
+      V sigma_part = {};
+      for (int64_t j = 0; j < g.mp; j += kLanesOf<V>) {
         float* ds = s.scores + r * g.mp + j;
-        const Vec value = attention_math::score_gradient(load(s.probabilities + r * g.mp + j),
-                                                         load(ds), s.delta[row + r]);
+        const V value = attention_math::score_gradient(load<V>(s.probabilities + r * g.mp + j),
+                                                       load<V>(ds), s.delta[row + r]);
         store(ds, value);
-        sigma_part += value * load(s.distances + r * g.mp + j);
+        sigma_part += value * load<V>(s.distances + r * g.mp + j);
       }
       if (r < valid) grad_sigma += horizontal_sum(sigma_part);
     }
     std::fill(s.scores + valid * g.mp, s.scores + kRows * g.mp, 0.f);
-    rows_times_matrix(g, s.scores, s.k, s.grad_q + row * g.ep);
-    accumulate_transposed_times_rows(g, s.probabilities, s.grad_out + row * g.ep, s.grad_v);
-    accumulate_transposed_times_rows(g, s.scores, s.q + row * g.ep, s.grad_k);
+    rows_times_matrix<V>(g, s.scores, s.k, s.grad_q + row * g.ep);
+    accumulate_transposed_times_rows<V>(g, s.probabilities, s.grad_out + row * g.ep, s.grad_v);
+    accumulate_transposed_times_rows<V>(g, s.scores, s.q + row * g.ep, s.grad_k);
   }
   for (int64_t i = 0; i < g.m * g.ep; ++i) {
     s.grad_q[i] *= g.scale;
@@ -252,6 +197,17 @@ ERWIN_CLONED double backward_task(const TaskGeometry& g, const Scratch& s) {
   }
   return grad_sigma;
 }
+
+// forward_task and backward_task once per instruction set (cpu_vectors.h).
+#define ERWIN_ATTENTION_TASKS(TARGET, LANES)                                      \
+  TARGET void forward_task(const TaskGeometry& g, const Scratch& s, float* out) { \
+    forward_task_body<FloatVec<LANES>>(g, s, out);                                \
+  }                                                                               \
+  TARGET double backward_task(const TaskGeometry& g, const Scratch& s) {          \
+    return backward_task_body<FloatVec<LANES>>(g, s);                             \
+  }
+ERWIN_FOR_EACH_ISA(ERWIN_ATTENTION_TASKS)
+#undef ERWIN_ATTENTION_TASKS
 
 // Copies one task's inputs out of the packed tensors into the scratch (float32, padded).
 template <class T>
@@ -279,11 +235,11 @@ struct TaskIo {
 
 TaskGeometry geometry_of(const PackedShape& shape, float sigma) {
   // Rows are padded for whole vectors and whole blocks of kRows query rows.
-  const int64_t mp = round_up(shape.m, std::max(kLanes, kRows));
+  const int64_t mp = round_up(shape.m, std::max(kMaxLanes, kRows));
   return {shape.m,
           mp,
           shape.head_dim,
-          round_up(shape.head_dim, kLanes),
+          round_up(shape.head_dim, kMaxLanes),
           shape.dims,
           sigma,
           1.f / std::sqrt(static_cast<float>(shape.head_dim))};
