@@ -17,11 +17,15 @@ double nice_step(double least) {
   return 10 * magnitude;
 }
 
+// More would not be read (and a step tiny beside low could otherwise not advance i).
+constexpr size_t kMostTicks = 1000;
+
 // Multiples of step in [low, high], computed from integers so that 0.1 * 3 reads 0.3.
 std::vector<double> multiples(double step, double low, double high) {
   const double slack = kSlack * (high - low);
   std::vector<double> values;
-  for (double i = std::ceil((low - slack) / step); i * step <= high + slack; ++i)
+  for (double i = std::ceil((low - slack) / step);
+       i * step <= high + slack && values.size() < kMostTicks; ++i)
     values.push_back(i == 0 ? 0.0 : i * step);
   return values;
 }

@@ -174,9 +174,11 @@ QWidget* RolloutPlayer::build_playback_group() {
   range_high_ = range_box();
   plot_ = new CurvePlot;
   plot_->setObjectName("rmsePlot");
-  plot_->set_axis_titles("step", "RMSE");
-  velocity_series_ = plot_->add_series("velocity", QColor(31, 119, 180));
-  pressure_series_ = plot_->add_series("pressure", QColor(214, 39, 40));
+  // Velocity and pressure errors differ in units and scale: each is read on its own axis.
+  plot_->set_axis_titles("step", "velocity RMSE", "pressure RMSE");
+  velocity_series_ = plot_->add_series("velocity RMSE", QColor(31, 119, 180));
+  pressure_series_ =
+      plot_->add_series("pressure RMSE", QColor(214, 39, 40), CurvePlot::Axis::Right);
   summary_ = new QLabel;
   summary_->setMinimumHeight(2 * summary_->fontMetrics().lineSpacing() + 4);  // two lines, always
 

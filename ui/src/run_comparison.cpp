@@ -1,5 +1,6 @@
 #include "erwin/ui/run_comparison.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QFileDialog>
@@ -18,6 +19,7 @@
 #include <limits>
 
 #include "erwin/ui/curve_plot.h"
+#include "erwin/ui/plot_controls.h"
 
 namespace erwin::ui {
 namespace {
@@ -88,7 +90,9 @@ RunComparison::RunComparison(QWidget* parent) : QWidget(parent), poll_(new QTime
   plot_->setObjectName("runPlot");
   plot_->set_axis_titles("step", "train loss");
   plot_->set_log_y(true);
+  plot_->set_smoothing(kDefaultSmoothing);
   plot_->setMinimumHeight(220);
+  plot_controls_ = new PlotControls(plot_);
   message_ = new QLabel;
   message_->setObjectName("runMessage");
   message_->setWordWrap(true);
@@ -97,10 +101,14 @@ RunComparison::RunComparison(QWidget* parent) : QWidget(parent), poll_(new QTime
   auto* layout = new QVBoxLayout(this);
   layout->addWidget(build_buttons());
   layout->addWidget(table_);
+  layout->addWidget(plot_controls_);
   layout->addWidget(plot_, 1);
   layout->addWidget(message_);
-  connect(metric_, qOverload<int>(&QComboBox::currentIndexChanged), this,
-          [this] { rebuild_plot(); });
+  connect(metric_, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] {
+    // Losses and the learning rate span decades; throughput does not.
+    plot_controls_->log_box()->setChecked(metric() != Metric::SamplesPerSecond);
+    rebuild_plot();
+  });
   connect(poll_, &QTimer::timeout, this, &RunComparison::refresh);
   poll_->start(kPollMs);
 }
@@ -153,7 +161,8 @@ QString RunComparison::add_run(const QString& folder) {
     it = runs_.end() - 1;
   }
   read(*it);
-  show_run(static_cast<int>(it - runs_.begin()));
+  // Every column: a new run may share another's folder name, which then both qualify.
+  for (int run = 0; run < static_cast<int>(runs_.size()); ++run) show_run(run);
   rebuild_plot();
   show_message(it->error);
   return it->error;
@@ -162,7 +171,8 @@ QString RunComparison::add_run(const QString& folder) {
 void RunComparison::remove_run(int run) {
   runs_.erase(runs_.begin() + run);
   table_->removeColumn(run);
-  for (int r = run; r < static_cast<int>(runs_.size()); ++r) show_run(r);  // colours move on
+  // Colours move on, and a name may no longer need its parent folder.
+  for (int r = 0; r < static_cast<int>(runs_.size()); ++r) show_run(r);
   rebuild_plot();
 }
 
@@ -213,9 +223,18 @@ void RunComparison::refresh() {
   }
 }
 
+QString RunComparison::run_name(int run) const {
+  const QFileInfo folder(runs_[run].folder);
+  const bool shared = std::any_of(runs_.begin(), runs_.end(), [&](const Run& other) {
+    return other.folder != runs_[run].folder &&
+           QFileInfo(other.folder).fileName() == folder.fileName();
+  });
+  return shared ? folder.dir().dirName() + "/" + folder.fileName() : folder.fileName();
+}
+
 void RunComparison::show_run(int index) {
   const Run& run = runs_[index];
-  auto* header = new QTableWidgetItem(swatch(run_colour(index)), QFileInfo(run.folder).fileName());
+  auto* header = new QTableWidgetItem(swatch(run_colour(index)), run_name(index));
   header->setToolTip(run.folder);
   table_->setHorizontalHeaderItem(index, header);
   QStringList cells(kFields.size(), "-");
@@ -248,12 +267,10 @@ void RunComparison::plot_run(int run) {
 }
 
 void RunComparison::rebuild_plot() {
-  const Metric m = metric();
   plot_->clear_series();
-  plot_->set_log_y(m != Metric::SamplesPerSecond);
   plot_->set_axis_titles("step", metric_->currentText());
   for (int run = 0; run < static_cast<int>(runs_.size()); ++run) {
-    plot_->add_series(QFileInfo(runs_[run].folder).fileName(), run_colour(run));
+    plot_->add_series(run_name(run), run_colour(run));
     plot_run(run);
   }
 }

@@ -30,6 +30,7 @@
 #include "erwin/training/run_preparation.h"
 #include "erwin/ui/curve_plot.h"
 #include "erwin/ui/engine/job_runner.h"
+#include "erwin/ui/plot_controls.h"
 #include "erwin/ui/resource_paths.h"
 #include "erwin/ui/run_comparison.h"
 #include "erwin/ui/training_run.h"
@@ -199,14 +200,17 @@ QWidget* TrainingPanel::build_progress_group() {
   plot_ = new CurvePlot;
   plot_->setObjectName("lossPlot");
   plot_->set_log_y(true);
+  plot_->set_smoothing(kDefaultSmoothing);
   plot_->set_axis_titles("step", "loss");
   step_series_ = plot_->add_series("step loss", QColor(160, 190, 220));
   train_series_ = plot_->add_series("train loss", QColor(31, 119, 180));
   val_series_ = plot_->add_series("validation loss", QColor(255, 127, 14));
+  plot_controls_ = new PlotControls(plot_);
   auto* group = new QGroupBox("Progress");
   auto* layout = new QVBoxLayout(group);
   layout->addWidget(progress_);
   layout->addWidget(rates_);
+  layout->addWidget(plot_controls_);
   layout->addWidget(plot_, 1);
   layout->addWidget(status_);
   return group;

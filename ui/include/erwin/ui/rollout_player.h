@@ -3,7 +3,8 @@
 // and number of steps, for ShapeNet-Car a car; the rollout or prediction is computed in the
 // background (inference_job.h on a JobRunner, with stage text and cancel), then shown in the
 // viewport (RolloutScene: predicted, truth and error side by side, shared colour bar) and played
-// back: timeline, play/pause, field, colour map, automatic or fixed range, the per-step RMSE curve.
+// back: timeline, play/pause, field, colour map, automatic or fixed range, the per-step RMSE
+// curves (velocity on the left axis, pressure on the right).
 // Exports: every frame as PNG at a chosen resolution, and HDF5 / ParaView files.
 #include <QSize>
 #include <QWidget>

@@ -2,7 +2,8 @@
 // The run comparison of the Training dock, read from the files a run leaves in its folder
 // (metrics.jsonl and run.json, erwin/training/run_log.h), whether `erwin train` or the Studio
 // wrote them: a table puts the runs' hyper-parameters and progress side by side (a column per
-// run, in the order opened), and the plot overlays one metric of every run, one colour per run.
+// run, in the order opened), and the plot overlays one metric of every run, one colour per run,
+// the legend naming the runs (smoothed as in TensorBoard, on a log scale for losses and lr).
 // Open runs are re-read once a second; only the lines added since the previous read are parsed, so
 // a running run costs a stat().
 #include <QString>
@@ -21,6 +22,7 @@ class QTimer;
 namespace erwin::ui {
 
 class CurvePlot;
+class PlotControls;
 
 class RunComparison : public QWidget {
   Q_OBJECT
@@ -39,6 +41,7 @@ class RunComparison : public QWidget {
   void set_metric(Metric metric);
   Metric metric() const;
   CurvePlot* plot() const { return plot_; }
+  PlotControls* plot_controls() const { return plot_controls_; }  // smoothing, log scale
   QTableWidget* table() const { return table_; }
 
  public Q_SLOTS:
@@ -56,6 +59,8 @@ class RunComparison : public QWidget {
 
   QWidget* build_buttons();
   bool read(Run& run);  // true when something changed
+  // The run's folder name, with its parent's where another open run has the same name.
+  QString run_name(int run) const;
   void show_run(int index);
   void plot_run(int run);
   void rebuild_plot();
@@ -65,6 +70,7 @@ class RunComparison : public QWidget {
   QTableWidget* table_;
   QComboBox* metric_;
   CurvePlot* plot_;
+  PlotControls* plot_controls_;
   QLabel* message_;
   QTimer* poll_;
 };

@@ -1,13 +1,14 @@
 #pragma once
 // The Training dock. Tab "Train": data set kind and root (with a generator of small synthetic
 // data), a run configuration from resources/configs, device and the main hyper-parameters,
-// Start / Pause / Resume / Stop of a TrainingRun, live loss and validation curves with the
-// current lr, samples/s, ETA and progress, and the run's checkpoints ("Open in player"). Start
-// makes the checks `erwin train` makes (erwin/training/run_preparation.h); "processes" > 1 trains
-// data-parallel on this machine (engine/training_job.h), the curves showing rank 0; the checkpoint
-// folder also receives the run's record (run_log.h), and without one the run gets a folder of its
-// own under the application's data folder. Tab "Compare runs": run folders side by side
-// (RunComparison), the running run among them once it has logged.
+// Start / Pause / Resume / Stop of a TrainingRun, live loss and validation curves (smoothing and
+// log scale next to them) with the current lr, samples/s, ETA and progress, and the run's
+// checkpoints ("Open in player"). Start makes the checks `erwin train` makes
+// (erwin/training/run_preparation.h); "processes" > 1 trains data-parallel on this machine
+// (engine/training_job.h), the curves showing rank 0; the checkpoint folder also receives the run's
+// record (run_log.h), and without one the run gets a folder of its own under the application's data
+// folder. Tab "Compare runs": run folders side by side (RunComparison), the running run among them
+// once it has logged.
 #include <QStringList>
 #include <QWidget>
 
@@ -27,6 +28,7 @@ namespace erwin::ui {
 
 class CurvePlot;
 class JobRunner;
+class PlotControls;
 class RunComparison;
 class TrainingRun;
 
@@ -46,6 +48,7 @@ class TrainingPanel : public QWidget {
 
   TrainingRun* run() const { return run_; }
   CurvePlot* plot() const { return plot_; }
+  PlotControls* plot_controls() const { return plot_controls_; }  // smoothing, log scale
   RunComparison* comparison() const { return comparison_; }
   void show_comparison();                                  // raises the "Compare runs" tab
   int train_loss_series() const { return train_series_; }  // of plot(): one point per record
@@ -95,6 +98,7 @@ class TrainingPanel : public QWidget {
   QProgressBar* progress_;
   QLabel *status_, *rates_;
   CurvePlot* plot_;
+  PlotControls* plot_controls_;
   int step_series_ = 0, train_series_ = 0, val_series_ = 0;
   QListWidget* checkpoints_;
   QTabWidget* tabs_;
