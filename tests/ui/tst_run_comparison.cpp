@@ -2,7 +2,10 @@
 // (real processes) side by side with their hyper-parameters, their curves overlaid, a running
 // run re-read as it grows, the dock's own run added once it logs (after the same checks as
 // `erwin train`), and `erwin-studio --runs` on screen.
+#include <QCheckBox>
 #include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFile>
 #include <QLabel>
 #include <QProcess>
 #include <QSignalSpy>
@@ -13,6 +16,7 @@
 
 #include "erwin/datasets/generate.h"
 #include "erwin/ui/curve_plot.h"
+#include "erwin/ui/plot_controls.h"
 #include "erwin/ui/run_comparison.h"
 #include "erwin/ui/training_panel.h"
 #include "erwin/ui/training_run.h"
@@ -128,6 +132,38 @@ class TestRunComparison : public QObject {
     QCOMPARE(table->horizontalHeaderItem(0)->text(), QString("lr_3e-3"));
     QCOMPARE(comparison.run_folders(), QStringList{QFileInfo(run_b_).canonicalFilePath()});
     QCOMPARE(plot->series_count(), 1);
+  }
+
+  // The plot's scale follows the metric (throughput is linear) but not runs opened later, nor does
+  // the smoothing; runs of the same folder name are told apart by their parent folder.
+  void plot_controls_and_run_names() {
+    RunComparison comparison;
+    QCOMPARE(comparison.add_run(run_a_), QString());
+    erwin::ui::CurvePlot* plot = comparison.plot();
+    erwin::ui::PlotControls* controls = comparison.plot_controls();
+    QVERIFY(plot->log_y());
+    QCOMPARE(plot->smoothing(), erwin::ui::kDefaultSmoothing);
+    comparison.set_metric(RunComparison::Metric::SamplesPerSecond);
+    QVERIFY(!plot->log_y());
+    QVERIFY(!controls->log_box()->isChecked());
+    comparison.set_metric(RunComparison::Metric::TrainLoss);
+    QVERIFY(plot->log_y());
+    controls->log_box()->setChecked(false);
+    controls->smoothing_box()->setValue(0.9);
+
+    const QString copy = path("copies/lr_1e-4");
+    QVERIFY(QDir().mkpath(copy));
+    for (const char* file : {erwin::kMetricsFileName, erwin::kRunFileName})
+      QVERIFY(QFile::copy(QDir(run_a_).filePath(file), QDir(copy).filePath(file)));
+    QCOMPARE(comparison.add_run(copy), QString());
+    QVERIFY2(!plot->log_y(), "opening a run reset the chosen scale");
+    QCOMPARE(plot->smoothing(), 0.9);
+    QTableWidget* table = comparison.table();
+    QCOMPARE(table->horizontalHeaderItem(0)->text(), QDir(dir_.path()).dirName() + "/lr_1e-4");
+    QCOMPARE(table->horizontalHeaderItem(1)->text(), QString("copies/lr_1e-4"));
+    QCOMPARE(plot->series_count(), 2);
+    comparison.remove_run(1);
+    QCOMPARE(table->horizontalHeaderItem(0)->text(), QString("lr_1e-4"));
   }
 
   // A run still training: its curve grows while the event loop runs.
