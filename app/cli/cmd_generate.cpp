@@ -1,5 +1,4 @@
 // `erwin generate`: synthetic data sets in the published on-disk formats (datasets/generate.h).
-#ifdef ERWIN_HAVE_DATASETS
 #include <chrono>
 #include <cstdio>
 
@@ -54,4 +53,3 @@ int run_generate(const Arguments& args) {
 }
 
 }  // namespace erwin::cli
-#endif

@@ -1,6 +1,5 @@
 // `erwin predict`: the ShapeNet-Car model of a training checkpoint on one car, its pressure MSE,
 // exported to HDF5 and/or ParaView.
-#ifdef ERWIN_HAVE_DATASETS
 #include <cstdio>
 
 #include "args.h"
@@ -43,4 +42,3 @@ int run_predict(const Arguments& args) {
 }
 
 }  // namespace erwin::cli
-#endif

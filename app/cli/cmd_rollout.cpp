@@ -1,6 +1,5 @@
 // `erwin rollout`: an EAGLE model of a training checkpoint rolled out autoregressively on one
 // simulation, with the RMSE per step, exported to HDF5 and/or ParaView.
-#ifdef ERWIN_HAVE_DATASETS
 #include <chrono>
 #include <cstdio>
 
@@ -58,4 +57,3 @@ int run_rollout(const Arguments& args) {
 }
 
 }  // namespace erwin::cli
-#endif

@@ -2,7 +2,6 @@
 // data (experiments/wrappers/{eagle,shapenet}.py, experiments/training.py), written in the layout
 // of the reference task fixtures (../shared/reference/README.md, "Task fixtures"), so that parity
 // with the published training can be checked from outside the test suite.
-#ifdef ERWIN_HAVE_DATASETS
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -269,4 +268,3 @@ int run_step(const Arguments& args) {
 }
 
 }  // namespace erwin::cli
-#endif

@@ -5,7 +5,6 @@
 // checkpoint, so `--resume` continues; a failure during the run saves the steps done first.
 // Data-parallel runs (train_launch.h): started by torchrun-style variables or by --nproc N;
 // rank 0 alone prints, checkpoints and records.
-#ifdef ERWIN_HAVE_DATASETS
 #include <unistd.h>
 
 #include <atomic>
@@ -174,4 +173,3 @@ int run_train(const Arguments& args) {
 }
 
 }  // namespace erwin::cli
-#endif

@@ -16,12 +16,10 @@ int run_forward(const Arguments& args);
 int run_export(const Arguments& args);
 int run_bench(const Arguments& args);
 int run_demo(const Arguments& args);
-#ifdef ERWIN_HAVE_DATASETS
 int run_generate(const Arguments& args);
 int run_train(const Arguments& args);
 int run_rollout(const Arguments& args);
 int run_predict(const Arguments& args);
 int run_step(const Arguments& args);
-#endif
 
 }  // namespace erwin::cli

@@ -1,4 +1,3 @@
-#ifdef ERWIN_HAVE_DATASETS
 #include "export_options.h"
 
 #include <cstdio>
@@ -81,4 +80,3 @@ void export_results(const ArgParser& parser, const datasets::ShapenetPrediction&
 }
 
 }  // namespace erwin::cli
-#endif

@@ -1,7 +1,6 @@
 #pragma once
 // The options `erwin rollout` and `erwin predict` share: which checkpoint and data, and where
 // the results go (erwin/datasets/export.h).
-#ifdef ERWIN_HAVE_DATASETS
 #include "args.h"
 #include "erwin/datasets/inference.h"
 
@@ -21,4 +20,3 @@ void export_results(const ArgParser& parser, const datasets::EagleRollout& rollo
 void export_results(const ArgParser& parser, const datasets::ShapenetPrediction& prediction);
 
 }  // namespace erwin::cli
-#endif

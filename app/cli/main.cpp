@@ -29,13 +29,11 @@ const std::vector<Command>& commands() {
       {"export", "weights of any supported file as a PyTorch state_dict (.pt)", run_export},
       {"bench", "time forward and backward of the README configuration", run_bench},
       {"demo", "tree and forward pass of a small random model on a synthetic cloud", run_demo},
-#ifdef ERWIN_HAVE_DATASETS
       {"generate", "write a synthetic EAGLE-, ShapeNet-Car- or MD-like data set", run_generate},
       {"train", "train a run configuration (JSON) with checkpoints and resume", run_train},
       {"rollout", "roll out an EAGLE checkpoint, RMSE per step, HDF5/ParaView", run_rollout},
       {"predict", "ShapeNet-Car checkpoint on one car, MSE, HDF5/ParaView", run_predict},
       {"step", "a task model's published training step(s), in the fixtures' layout", run_step},
-#endif
   };
   return table;
 }

@@ -1,4 +1,3 @@
-#ifdef ERWIN_HAVE_DATASETS
 #include "train_launch.h"
 
 #include <sys/wait.h>
@@ -140,7 +139,7 @@ int launch_local_ranks(const Arguments& args, int nproc, std::chrono::seconds gr
   auto* previous_int = std::signal(SIGINT, remember_signal);
   auto* previous_term = std::signal(SIGTERM, remember_signal);
   int result = 0;
-  std::optional<Clock::time_point> kill_at;
+  Clock::time_point kill_at = Clock::time_point::max();  // max: no kill pending
   while (!running.empty()) {
     if (const int signal = pending_signal.exchange(0)) signal_all(running, signal);
     int status = 0;
@@ -162,9 +161,9 @@ int launch_local_ranks(const Arguments& args, int nproc, std::chrono::seconds gr
       }
       continue;
     }
-    if (kill_at && Clock::now() > *kill_at) {
+    if (Clock::now() > kill_at) {
       signal_all(running, SIGKILL);
-      kill_at.reset();
+      kill_at = Clock::time_point::max();
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -174,4 +173,3 @@ int launch_local_ranks(const Arguments& args, int nproc, std::chrono::seconds gr
 }
 
 }  // namespace erwin::cli
-#endif

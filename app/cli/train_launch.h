@@ -2,7 +2,6 @@
 // How `erwin train` runs as several processes (README "Data-parallel training"): as one rank of a
 // torchrun-style launch (RANK, WORLD_SIZE, LOCAL_RANK, MASTER_ADDR, MASTER_PORT), or as the
 // launcher of N local ranks (`--nproc N`).
-#ifdef ERWIN_HAVE_DATASETS
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -27,4 +26,3 @@ std::shared_ptr<DataParallel> join_launched_run(RunConfig& config,
 int launch_local_ranks(const Arguments& args, int nproc, std::chrono::seconds grace);
 
 }  // namespace erwin::cli
-#endif

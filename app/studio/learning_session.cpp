@@ -4,8 +4,10 @@
 #include <QTimer>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
+#include "erwin/io_util.h"
 #include "erwin/ui/main_window.h"
 #include "erwin/ui/rollout_player.h"
 #include "erwin/ui/run_comparison.h"
@@ -30,19 +32,16 @@ void raise_dock(erwin::ui::MainWindow& window, const QString& name) {
 }  // namespace
 
 QSize parse_image_size(const QString& name, const QString& value) {
-  const QStringList parts = value.toLower().split('x');
-  bool width_ok = false, height_ok = false;
-  const QSize size(parts.value(0).toInt(&width_ok), parts.value(1).toInt(&height_ok));
+  const std::optional<erwin::ImageSize> size = erwin::parse_image_size(value.toStdString());
   const auto within = [](int side) { return side >= kMinImageSide && side <= kMaxImageSide; };
-  if (parts.size() != 2 || !width_ok || !height_ok || !within(size.width()) ||
-      !within(size.height()))
+  if (!size || !within(size->width) || !within(size->height))
     throw std::invalid_argument(QString("--%1 %2: must be WxH with both sides within %3..%4, "
                                         "e.g. 1280x720")
                                     .arg(name, value)
                                     .arg(kMinImageSide)
                                     .arg(kMaxImageSide)
                                     .toStdString());
-  return size;
+  return {size->width, size->height};
 }
 
 void add_learning_options(QCommandLineParser& parser) {

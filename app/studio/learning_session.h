@@ -2,7 +2,7 @@
 // erwin-studio's command-line options for the Training and Rollout docks: start a training run
 // and/or open the rollout player on a checkpoint, then call back once it is all on screen (for
 // --screenshot). E.g.
-//   erwin-studio --rollout run.ckpt --data data/eagle_small --steps 30 --frame 20 --window \
+//   erwin-studio --rollout run.ckpt --data data/eagle_small --steps 30 --frame 20 --window
 //                --screenshot rollout.png
 //   erwin-studio --runs runs/a,runs/b --window --screenshot runs.png
 #include <QCommandLineParser>

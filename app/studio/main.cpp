@@ -1,13 +1,14 @@
-// erwin-studio: the desktop app. Without a file it opens the built-in demo. With --screenshot it
-// loads the data, applies --level / --rotate / --view, writes the image and exits (used by tests).
+// erwin-studio: the desktop app. Without a file it opens the built-in demo. Every setting of what
+// is shown (erwin/ui/engine/studio_state.h) is an option by the same name. With --screenshot it
+// loads the data, applies the settings, writes the image and exits (used by tests).
 #include <QApplication>
-#include <QCheckBox>
 #include <QCommandLineParser>
 #include <QCoreApplication>
-#include <QSlider>
 #include <QSurfaceFormat>
 #include <QTimer>
+#include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 
 #include "erwin/ui/main_window.h"
@@ -17,20 +18,36 @@
 
 namespace {
 
+using erwin::ui::StudioState;
+
+// When a setting is applied: before the data is read, once its tree is shown (the ranges of level
+// and camera come from it), or first of all those (another cloud is another tree).
+enum class Stage { BeforeData, Cloud, WithData, Done };
+
+Stage stage_of(const std::string& name) {
+  if (name == "cloud" || name == "time") return Stage::Cloud;
+  const bool with_data = name == "level" || name == "camera" || name == "colour-by";
+  return with_data ? Stage::WithData : Stage::BeforeData;
+}
+
 struct Options {
   QString source = erwin::ui::kDemoKnot;
   QString screenshot;
   QSize size{1600, 1000};
-  int level = -1;
-  double rotate = 45.0;
-  erwin::ui::TreeView view = erwin::ui::TreeView::Original;
   LearningOptions learning;  // --train, --rollout, ...
-  bool spheres = false, hulls = false, centres = false, padding = false;
+  // StudioState settings by name, in the order of StudioState::options().
+  std::vector<std::pair<std::string, std::string>> settings;
 };
 
 [[noreturn]] void fail(const QString& message) {
   std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
   std::exit(2);
+}
+
+// The command line offers exactly the settings StudioState can set by name: --<name> <value>, a
+// switch as --<name> (or --no-<name> when it is on by default).
+QString switch_flag(const StudioState::Option& option) {
+  return QString::fromStdString((option.on_by_default ? "no-" : "") + option.name);
 }
 
 void add_options(QCommandLineParser& parser) {
@@ -42,17 +59,15 @@ void add_options(QCommandLineParser& parser) {
   parser.addOptions({
       {"screenshot", "Render to PNG <file> and exit.", "file"},
       {"size", "Screenshot resolution WxH (default 1600x1000).", "WxH"},
-      {"level", "Ball-tree level to colour by.", "level"},
-      {"rotate",
-       "Rotation angle of the rotated tree in degrees (default 45; 0: none); "
-       "shows the rotated tree unless --view says otherwise.",
-       "degrees"},
-      {"view", "original, rotated, side or overlay.", "view"},
-      {"spheres", "Draw the balls of the level as spheres."},
-      {"hulls", "Draw the convex hull of every ball of the level."},
-      {"centres", "Draw the pooled nodes (ball centres) of the level."},
-      {"padding", "Mark the padding slots."},
   });
+  for (const StudioState::Option& option : StudioState::options()) {
+    const QString help = QString::fromStdString(option.help);
+    if (option.value_name.empty())
+      parser.addOption({switch_flag(option), option.on_by_default ? "Do not: " + help : help});
+    else
+      parser.addOption(
+          {QString::fromStdString(option.name), help, QString::fromStdString(option.value_name)});
+  }
   add_learning_options(parser);
 }
 
@@ -69,6 +84,27 @@ void answer_version_or_help(int argc, char** argv) {
   parser.process(core);  // exits after printing the version or the help
 }
 
+std::vector<std::pair<std::string, std::string>> read_settings(const QCommandLineParser& parser) {
+  std::vector<std::pair<std::string, std::string>> settings;
+  for (const StudioState::Option& option : StudioState::options()) {
+    if (option.value_name.empty()) {
+      if (parser.isSet(switch_flag(option)))
+        settings.emplace_back(option.name, option.on_by_default ? "off" : "on");
+    } else if (parser.isSet(QString::fromStdString(option.name))) {
+      settings.emplace_back(option.name,
+                            parser.value(QString::fromStdString(option.name)).toStdString());
+    }
+  }
+  // A rotation angle alone shows the rotated tree.
+  const auto given = [&](const char* name) {
+    return std::any_of(settings.begin(), settings.end(),
+                       [name](const auto& setting) { return setting.first == name; });
+  };
+  if (given("rotate") && !given("view") && parser.value("rotate").toDouble() != 0.0)
+    settings.emplace_back("view", "rotated");
+  return settings;
+}
+
 Options parse(const QApplication& app) {
   QCommandLineParser parser;
   add_options(parser);
@@ -83,25 +119,23 @@ Options parse(const QApplication& app) {
   } catch (const std::invalid_argument& e) {
     fail(e.what());
   }
-  bool ok = true;
-  if (parser.isSet("level")) options.level = parser.value("level").toInt(&ok);
-  if (!ok || options.level < -1) fail("--level must be a non-negative integer");
-  if (parser.isSet("rotate")) {
-    options.rotate = parser.value("rotate").toDouble(&ok);
-    if (!ok) fail("--rotate must be a number of degrees");
-    if (options.rotate != 0.0) options.view = erwin::ui::TreeView::Rotated;
-  }
-  const QStringList views = {"original", "rotated", "side", "overlay"};
-  if (parser.isSet("view")) {
-    const int index = views.indexOf(parser.value("view"));
-    if (index < 0) fail("--view must be one of " + views.join(", "));
-    options.view = static_cast<erwin::ui::TreeView>(index);
-  }
-  options.spheres = parser.isSet("spheres");
-  options.hulls = parser.isSet("hulls");
-  options.centres = parser.isSet("centres");
-  options.padding = parser.isSet("padding");
+  options.settings = read_settings(parser);
   return options;
+}
+
+// Applies the settings of `stage`; false after reporting a refused value.
+bool apply_settings(StudioState& state, const Options& options, Stage stage,
+                    const std::function<void(const QString&)>& refuse) {
+  for (const auto& [name, value] : options.settings) {
+    if (stage_of(name) != stage) continue;
+    try {
+      state.set(name, value);
+    } catch (const std::invalid_argument& e) {
+      refuse(e.what());
+      return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace
@@ -117,13 +151,8 @@ int main(int argc, char** argv) {
   const Options options = parse(app);
 
   erwin::ui::MainWindow window;
-  window.tree_panel()->set_angle(options.rotate);
-  window.set_view(options.view);
-  window.tree_panel()->spheres_box()->setChecked(options.spheres);
-  window.tree_panel()->hulls_box()->setChecked(options.hulls);
-  window.tree_panel()->centres_box()->setChecked(options.centres);
-  window.tree_panel()->padding_box()->setChecked(options.padding);
-  if (options.level >= 0) window.set_level(options.level);
+  apply_settings(window.state(), options, Stage::BeforeData,
+                 [](const QString& message) { fail(message); });
 
   const bool screenshot_mode = !options.screenshot.isEmpty();
   window.set_error_dialogs(!screenshot_mode);
@@ -147,15 +176,22 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "erwin-studio: %s\n", qPrintable(message));
     if (screenshot_mode) QApplication::exit(1);
   };
-  // --level is checked against the data's deepest level once the tree is built.
+  // --cloud, --time, --level, --camera and --colour-by are checked against the data once its
+  // tree is shown; another cloud or time step is another tree, whose scene_ready the rest waits
+  // for.
+  Stage next = Stage::Cloud;
   QObject::connect(&window, &erwin::ui::MainWindow::scene_ready, &window, [&] {
-    const int deepest = window.tree_panel()->level_slider()->maximum();
-    if (options.level > deepest) {
-      report_failure(
-          QString("--level %1: this data's levels are 0..%2").arg(options.level).arg(deepest));
-      return;
+    erwin::ui::StudioState& state = window.state();
+    if (next == Stage::Cloud) {
+      next = Stage::WithData;
+      const int64_t cloud = state.cloud(), time = state.time();
+      if (!apply_settings(state, options, Stage::Cloud, report_failure)) return;
+      if (state.cloud() != cloud || state.time() != time) return;
     }
-    if (options.level >= 0) window.set_level(options.level);
+    if (next == Stage::WithData) {
+      next = Stage::Done;
+      if (!apply_settings(state, options, Stage::WithData, report_failure)) return;
+    }
     write_when_complete();
   });
   QObject::connect(&window, &erwin::ui::MainWindow::hulls_shown, &window, write_when_complete);

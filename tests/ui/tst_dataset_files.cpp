@@ -3,7 +3,9 @@
 // `erwin-studio --screenshot`. The Studio's own exports (an EAGLE rollout and a ShapeNet-Car
 // prediction of fresh models, as .h5 and .pvd) open again as results in the rollout player of a
 // real window, judged by content; other ParaView series open as frames.
+#include <vtkFloatArray.h>
 #include <vtkNew.h>
+#include <vtkPointData.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
 #include <vtkXMLPolyDataWriter.h>
@@ -25,6 +27,7 @@
 #include "erwin/datasets/generate.h"
 #include "erwin/datasets/inference.h"
 #include "erwin/datasets/md_polymer.h"
+#include "erwin/datasets/shapenet_car.h"
 #include "erwin/datasets/training_tasks.h"
 #include "erwin/npy.h"
 #include "erwin/ui/data_loader.h"
@@ -71,16 +74,25 @@ QString open_in(MainWindow& window, const QString& source) {
   return failed.isEmpty() ? QString() : failed.value(0).value(0).toString();
 }
 
-// A ParaView series of `frames` clouds of random points (polydata), written with VTK's writer.
-QString write_point_series(const QString& folder, int frames) {
+// A ParaView series of `frames` clouds of points (polydata), written with VTK's writer: of
+// 50 + 10 t points, or with `same_points` 50 points in every frame and a point array
+// "temperature" = 100 t + i.
+QString write_point_series(const QString& folder, int frames, bool same_points = false) {
   QString pvd =
       "<?xml version=\"1.0\"?>\n<VTKFile type=\"Collection\" version=\"0.1\">\n"
       "<Collection>\n";
   for (int t = 0; t < frames; ++t) {
     vtkNew<vtkPoints> points;
-    for (int i = 0; i < 50 + 10 * t; ++i) points->InsertNextPoint(i, (i * 7) % 13, t + i % 5);
+    const int count = same_points ? 50 : 50 + 10 * t;
+    vtkNew<vtkFloatArray> temperature;
+    temperature->SetName("temperature");
+    for (int i = 0; i < count; ++i) {
+      points->InsertNextPoint(i, (i * 7) % 13, t + i % 5);
+      temperature->InsertNextValue(static_cast<float>(100 * t + i));
+    }
     vtkNew<vtkPolyData> cloud;
     cloud->SetPoints(points);
+    if (same_points) cloud->GetPointData()->AddArray(temperature);
     vtkNew<vtkXMLPolyDataWriter> writer;
     const QString name = QString("cloud_%1.vtp").arg(t);
     writer->SetFileName(QDir(folder).filePath(name).toStdString().c_str());
@@ -124,6 +136,26 @@ class TestDatasetFiles : public QObject {
     QVERIFY2(QString::fromStdString(set.name).endsWith("step 1 of 4"), set.name.c_str());
   }
 
+  // Every step of the simulation, with its flow as fields (velocity, the two pressure channels,
+  // the node type).
+  void eagle_simulation_opens_as_a_time_series_with_its_fields() {
+    const QString file = first_file_named(root_.filePath("eagle"), "sim.npz");
+    const PointSet set = load_point_set(file.toStdString());
+    const auto sim = erwin::datasets::load_eagle_simulation(folder_of(file).toStdString());
+    QCOMPARE(set.frame_count(), sim.positions.size(0));
+    QCOMPARE(erwin::ui::colourable_fields(set),
+             (std::vector<std::string>{"velocity", "velocity:x", "velocity:y", "PS", "PG",
+                                       "node type"}));
+    QVERIFY(torch::equal(erwin::ui::field_values(set, "PS"), sim.state[0].select(1, 2)));
+    QVERIFY(torch::allclose(erwin::ui::field_values(set, "velocity"),
+                            sim.state[0].slice(1, 0, 2).norm(2, 1)));
+    const PointSet step = erwin::ui::select_frame(set, 2);
+    QVERIFY(torch::equal(step.pos, sim.positions[2]));
+    QVERIFY(torch::equal(erwin::ui::field_values(step, "velocity:y"), sim.state[2].select(1, 1)));
+    QVERIFY2(QString::fromStdString(step.name).endsWith("step 3 of 4"), step.name.c_str());
+    QVERIFY_THROWS_EXCEPTION(std::invalid_argument, erwin::ui::field_values(set, "speed"));
+  }
+
   void other_npz_files_stay_point_files() {
     // A sim.npz without triangles.npy beside it is no EAGLE simulation.
     QTemporaryDir dir;
@@ -143,6 +175,10 @@ class TestDatasetFiles : public QObject {
     const PointSet from_pressure =
         load_point_set(QDir(folder_of(points)).filePath("pressure.th").toStdString());
     QVERIFY(torch::equal(from_pressure.pos, from_points.pos));
+    // The car's surface pressure is a field of its points.
+    const torch::Tensor pressure = erwin::datasets::load_torch_file(
+        QDir(folder_of(points)).filePath("pressure.th").toStdString(), "pressure");
+    QVERIFY(torch::equal(erwin::ui::field_values(from_points, "pressure"), pressure.flatten()));
   }
 
   void md_trajectory_opens_with_its_bonds() {
@@ -156,6 +192,10 @@ class TestDatasetFiles : public QObject {
       QCOMPARE(set.surface->GetNumberOfLines(), md.bonds.size(0));
       QCOMPARE(set.surface->GetNumberOfVerts(), md.positions.size(1));
       QVERIFY2(QString::fromStdString(set.name).endsWith("frame 1 of 5"), set.name.c_str());
+      QCOMPARE(set.frame_count(), md.positions.size(0));
+      QVERIFY(torch::allclose(erwin::ui::select_frame(set, 3).pos, md.positions[3]));
+      QVERIFY(torch::equal(erwin::ui::field_values(set, "bead type"),
+                           md.node_type.to(torch::kFloat32)));
     }
   }
 
@@ -231,6 +271,56 @@ class TestDatasetFiles : public QObject {
     QCOMPARE(set.pos.size(0), 50);
     QCOMPARE(erwin::ui::select_cloud(set, 2).pos.size(0), 70);
     QCOMPARE(erwin::ui::select_cloud(set, 2).pos[1][2].item<float>(), 3.0f);
+  }
+
+  // Frames of equal point counts are a time series, with the point arrays all frames have.
+  void paraview_series_of_equal_frames_is_a_time_series() {
+    QTemporaryDir dir;
+    const PointSet set = load_point_set(write_point_series(dir.path(), 3, true).toStdString());
+    QCOMPARE(set.frame_count(), int64_t{3});
+    QCOMPARE(set.cloud_count(), int64_t{1});
+    QCOMPARE(erwin::ui::field_values(set, "temperature")[7].item<float>(), 7.0f);
+    const PointSet last = erwin::ui::select_frame(set, 2);
+    QCOMPARE(last.pos[1][2].item<float>(), 3.0f);
+    QCOMPARE(erwin::ui::field_values(last, "temperature")[7].item<float>(), 207.0f);
+  }
+
+  // In the window: colour by a field (a signed one gets the symmetric range and the diverging
+  // map), step through time (each step's tree built in the background) and play.
+  void studio_colours_by_field_and_steps_through_time() {
+    const QString file = first_file_named(root_.filePath("eagle"), "sim.npz");
+    MainWindow window;
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QCOMPARE(open_in(window, file), QString());
+    erwin::ui::StudioState& state = window.state();
+    QCOMPARE(state.limits().frame_count, int64_t{4});
+    state.set_legend(false);
+    const QImage by_ball = window.screenshot(QSize(480, 320));
+    state.set("colour-by", "velocity:x");
+    QCOMPARE(state.colouring(), erwin::ui::Colouring::Field);
+    QCOMPARE(state.range_mode(), erwin::ui::RangeMode::Symmetric);
+    QCOMPARE(state.colour_map(), erwin::ui::ColourMap::CoolWarm);
+    const auto [low, high] = window.scene().field_range();
+    QCOMPARE(low, -high);
+    const QImage by_field = window.screenshot(QSize(480, 320));
+    QVERIFY(by_field != by_ball);
+    state.set("range", "percentile");
+    const auto percentile = window.scene().field_range();
+    QVERIFY(percentile.first >= low && percentile.second <= high);
+
+    QSignalSpy ready(&window, &MainWindow::scene_ready);
+    state.set_time(2);
+    QVERIFY(ready.wait(60000));
+    QCOMPARE(window.scene().points().frame, int64_t{2});
+    QCOMPARE(state.colouring(), erwin::ui::Colouring::Field);  // the field stays
+    const auto sim = erwin::datasets::load_eagle_simulation(folder_of(file).toStdString());
+    QVERIFY(torch::equal(window.scene().points().pos, sim.positions[2]));
+
+    state.set_playing(true);
+    QVERIFY(QTest::qWaitFor([&] { return window.scene().points().frame == 3; }, 60000));
+    QVERIFY(QTest::qWaitFor([&] { return window.scene().points().frame == 0; }, 60000));
+    state.set_playing(false);
   }
 
   void broken_results_name_the_file() {

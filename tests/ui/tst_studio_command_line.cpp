@@ -80,6 +80,49 @@ class TestStudioCommandLine : public QObject {
     QVERIFY(QFile::exists(png));
   }
 
+  // Every setting of the StudioState is an option by its name; a value out of its range is refused
+  // before anything is rendered, with a message that says what the option accepts.
+  void refuses_settings_out_of_range_data() {
+    QTest::addColumn<QStringList>("arguments");
+    QTest::addColumn<QString>("message");
+    QTest::newRow("view") << QStringList{"--view", "sideways"}
+                          << "--view sideways: must be one of original, rotated, side, overlay";
+    QTest::newRow("rotate") << QStringList{"--rotate", "270"} << "the angle lies in 0..180";
+    QTest::newRow("point size") << QStringList{"--point-size", "99"} << "1..50 pixels";
+    QTest::newRow("colour map") << QStringList{"--colour-map", "jet"}
+                                << "viridis, cool-warm, rainbow, greys";
+    QTest::newRow("colour by") << QStringList{"--colour-by", "speed"} << "ball, ball-order";
+    QTest::newRow("camera") << QStringList{"--camera", "0,0,1"} << "needs 9 numbers";
+    QTest::newRow("cloud") << QStringList{"--cloud", "4"} << "this data has 1 cloud (0)";
+  }
+
+  void refuses_settings_out_of_range() {
+    QFETCH(QStringList, arguments);
+    QFETCH(QString, message);
+    QTemporaryDir dir;
+    const QString png = dir.filePath("shot.png");
+    QString output;
+    const int code =
+        run_studio(QStringList{"--screenshot", png, "--size", "320x240"} + arguments, &output);
+    QVERIFY2(code > 0, qPrintable(output));
+    QVERIFY2(output.contains(message), qPrintable(output));
+    QVERIFY(!QFile::exists(png));
+  }
+
+  // Settings in their range are taken, switches on by default are turned off by --no-<name>.
+  void takes_settings_by_name() {
+    QTemporaryDir dir;
+    const QString png = dir.filePath("shot.png");
+    QString output;
+    const int code =
+        run_studio({"--screenshot", png, "--size", "320x240", "--view", "side", "--colour-by",
+                    "ball-order", "--colour-map", "cool-warm", "--point-size", "8", "--no-legend",
+                    "--no-axes", "--camera", "0,0,30,0,0,0,0,1,0", "--level", "6"},
+                   &output);
+    QVERIFY2(code == 0, qPrintable(output));
+    QVERIFY(QFile::exists(png));
+  }
+
   void answers_version_without_a_display() {
     QString output;
     const int code = run_studio_without_display({"--version"}, &output);
@@ -94,6 +137,9 @@ class TestStudioCommandLine : public QObject {
     const int code = run_studio_without_display({"--help"}, &output);
     QVERIFY2(code == 0, qPrintable(output));
     QVERIFY2(output.contains("--level") && output.contains("--screenshot"), qPrintable(output));
+    // The settings are offered by their StudioState names.
+    for (const char* option : {"--colour-map", "--point-size", "--no-legend", "--camera"})
+      QVERIFY2(output.contains(option), qPrintable(output));
   }
 
   // The control: a run that needs the display does fail without one, so the two tests above

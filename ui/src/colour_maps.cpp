@@ -4,6 +4,8 @@
 #include <vtkLookupTable.h>
 #include <vtkNew.h>
 
+#include <algorithm>
+
 namespace erwin::ui {
 namespace {
 
@@ -48,7 +50,12 @@ void define(vtkColorTransferFunction* function, ColourMap map) {
 
 }  // namespace
 
-QStringList colour_map_names() { return {"viridis", "cool-warm", "rainbow", "greys"}; }
+QStringList colour_map_names() {
+  QStringList names;
+  for (const std::string& name : StudioState::colour_map_names())
+    names << QString::fromStdString(name);
+  return names;
+}
 
 void fill_lookup_table(vtkLookupTable* table, ColourMap map, double low, double high) {
   vtkNew<vtkColorTransferFunction> function;
@@ -62,6 +69,17 @@ void fill_lookup_table(vtkLookupTable* table, ColourMap map, double low, double 
   }
   table->SetTableRange(low, high < low + 1e-12 ? low + 1e-12 : high);
   table->Modified();
+}
+
+std::vector<Rgb> sample_colour_map(ColourMap map, int64_t count) {
+  vtkNew<vtkLookupTable> table;
+  fill_lookup_table(table, map, 0.0, static_cast<double>(std::max<int64_t>(count - 1, 1)));
+  std::vector<Rgb> colours(count);
+  for (int64_t i = 0; i < count; ++i) {
+    const unsigned char* rgba = table->MapValue(static_cast<double>(i));
+    colours[i] = {rgba[0], rgba[1], rgba[2]};
+  }
+  return colours;
 }
 
 }  // namespace erwin::ui

@@ -13,6 +13,7 @@
 #include <vtkIdTypeArray.h>
 #include <vtkNew.h>
 #include <vtkOBJReader.h>
+#include <vtkPointData.h>
 #include <vtkPointSet.h>
 #include <vtkPoints.h>
 #include <vtkPolyData.h>
@@ -42,6 +43,7 @@
 #include "erwin/datasets/eagle.h"
 #include "erwin/datasets/md_polymer.h"
 #include "erwin/datasets/shapenet_car.h"
+#include "erwin/io_util.h"
 #include "erwin/point_io.h"
 #include "erwin/read_file.h"
 #include "erwin/ui/result_import.h"
@@ -193,12 +195,6 @@ vtkSmartPointer<vtkDataObject> read_with(const std::string& path) {
   vtkNew<Reader> reader;
   reader->SetFileName(path.c_str());
   return run_reader(reader, path);
-}
-
-std::string lower_case(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return text;
 }
 
 // The sections of a legacy .vtk walked before VTK reads it (ASCII token by token, binary by size):
@@ -600,10 +596,40 @@ vtkSmartPointer<vtkPolyData> surface_of(vtkDataObject* data) {
   return surface;
 }
 
+// A VTK array as float [N] (one component) or [N, k].
+torch::Tensor values_of(vtkDataArray* array) {
+  const int64_t count = array->GetNumberOfTuples(), components = array->GetNumberOfComponents();
+  torch::Tensor values = torch::empty({count, components}, torch::kFloat32);
+  float* out = values.data_ptr<float>();
+  for (int64_t i = 0; i < count; ++i)
+    for (int64_t c = 0; c < components; ++c)
+      out[i * components + c] = static_cast<float>(array->GetComponent(i, static_cast<int>(c)));
+  return components == 1 ? values.squeeze(1) : values;
+}
+
+// The numeric point arrays of `data` with a value per point (at most 9 components: vectors and
+// tensors), as fields by their names.
+std::vector<PointField> point_fields_of(vtkDataObject* data) {
+  std::vector<PointField> fields;
+  auto* set = vtkDataSet::SafeDownCast(data);
+  if (!set) return fields;
+  vtkPointData* arrays = set->GetPointData();
+  for (int a = 0; a < arrays->GetNumberOfArrays(); ++a) {
+    vtkDataArray* array = arrays->GetArray(a);
+    if (!array || array->GetNumberOfTuples() != set->GetNumberOfPoints() ||
+        array->GetNumberOfComponents() < 1 || array->GetNumberOfComponents() > 9)
+      continue;
+    const char* name = array->GetName();
+    fields.push_back({name && *name ? name : "array " + std::to_string(a), values_of(array)});
+  }
+  return fields;
+}
+
 PointSet from_vtk(vtkDataObject* data, const std::string& path) {
   PointSet set;
   set.pos = positions_of(vtkPointSet::SafeDownCast(data), path);
   set.surface = surface_of(data);
+  set.fields = point_fields_of(data);
   return set;
 }
 
@@ -614,25 +640,12 @@ torch::Tensor planar_to_2d(const torch::Tensor& pos) {
   return pos;
 }
 
-// Cells of point_io's triangles ([F, 3] vertex indices) as VTK polygons.
-vtkSmartPointer<vtkPolyData> triangles_of(const torch::Tensor& faces) {
-  const torch::Tensor ids = faces.to(torch::kInt64).contiguous();
-  const int64_t* index = ids.data_ptr<int64_t>();
-  auto polys = vtkSmartPointer<vtkCellArray>::New();
-  polys->AllocateExact(ids.size(0), ids.numel());
-  for (int64_t f = 0; f < ids.size(0); ++f) {
-    const vtkIdType cell[3] = {index[3 * f], index[3 * f + 1], index[3 * f + 2]};
-    polys->InsertNextCell(3, cell);
-  }
-  auto surface = vtkSmartPointer<vtkPolyData>::New();
-  surface->SetPolys(polys);
-  return surface;
-}
-
 // Point files (erwin/point_io.h), with their clouds when there are several.
 PointSet from_point_file(const std::string& path) {
   const PointCloud cloud = load_point_file(path);
-  PointSet set{"", cloud.positions, cloud.faces ? triangles_of(*cloud.faces) : nullptr};
+  PointSet set;
+  set.pos = cloud.positions;
+  set.surface = cloud.faces ? triangles_of(*cloud.faces) : nullptr;
   if (cloud.batch_idx && cloud.batch_idx->numel() && (*cloud.batch_idx)[-1].item<int64_t>() > 0)
     set.file_batch_idx = *cloud.batch_idx;
   return set;
@@ -650,12 +663,22 @@ bool is_eagle_simulation(const std::filesystem::path& file) {
          std::filesystem::exists(file.parent_path() / "triangles.npy");
 }
 
+// Every step, with the flow: velocity (VX, VY), the two pressure channels (PS, PG) and the node
+// type; the mesh per step where it changes.
 PointSet from_eagle_simulation(const std::filesystem::path& file) {
   const datasets::EagleSimulation sim =
       datasets::load_eagle_simulation(file.parent_path().string());
-  PointSet set{"", sim.positions[0], triangles_of(sim.triangles[0])};
-  set.name = "EAGLE " + folder_name(file.parent_path()) + ", step 1 of " +
-             std::to_string(sim.positions.size(0));
+  PointSet set;
+  set.pos = sim.positions[0];
+  set.surface = triangles_of(sim.triangles[0]);
+  set.frame_pos = sim.positions;
+  if (!sim.triangles.eq(sim.triangles[0]).all().item<bool>()) set.frame_triangles = sim.triangles;
+  set.frame_fields = {{"velocity", sim.state.slice(2, 0, 2)},
+                      {"PS", sim.state.select(2, 2)},
+                      {"PG", sim.state.select(2, 3)},
+                      {"node type", sim.node_type.to(torch::kFloat32)}};
+  set.series_name = "EAGLE " + folder_name(file.parent_path());
+  set.frame_word = "step";
   return set;
 }
 
@@ -667,8 +690,17 @@ PointSet from_npz(const std::string& path) {
 PointSet from_shapenet_car(const std::string& path) {
   std::filesystem::path file(path);
   if (file.filename() == "pressure.th") file.replace_filename("mesh_points.th");
-  PointSet set{"", datasets::load_torch_file(file.string(), "mesh_points"), nullptr};
+  PointSet set;
+  set.pos = datasets::load_torch_file(file.string(), "mesh_points");
   set.name = "ShapeNet-Car " + folder_name(file.parent_path());
+  const std::filesystem::path pressure = file.parent_path() / "pressure.th";
+  if (std::filesystem::exists(pressure)) {
+    torch::Tensor values = datasets::load_torch_file(pressure.string(), "pressure").flatten();
+    if (values.size(0) != set.pos.size(0))
+      throw FormatError(pressure.string() + ": pressure: " + std::to_string(values.size(0)) +
+                        " values for " + std::to_string(set.pos.size(0)) + " points");
+    set.fields.push_back({"pressure", values.to(torch::kFloat32)});
+  }
   return set;
 }
 
@@ -691,19 +723,24 @@ PointSet from_md_trajectory(const std::string& path) {
   }
   auto beads = vtkSmartPointer<vtkCellArray>::New();
   for (vtkIdType i = 0; i < md.positions.size(1); ++i) beads->InsertNextCell(1, &i);
-  PointSet set{"", md.positions[0], vtkSmartPointer<vtkPolyData>::New()};
+  PointSet set;
+  set.pos = md.positions[0];
+  set.surface = vtkSmartPointer<vtkPolyData>::New();
   set.surface->SetVerts(beads);
   set.surface->SetLines(lines);
-  set.name =
-      "MD polymer " + folder_name(folder) + ", frame 1 of " + std::to_string(md.positions.size(0));
+  set.frame_pos = md.positions;
+  const int64_t frames = md.positions.size(0);
+  set.frame_fields = {{"bead type", md.node_type.to(torch::kFloat32).expand({frames, -1})}};
+  set.series_name = "MD polymer " + folder_name(folder);
   return set;
 }
 
 // A model result's export (judged by content): its first frame's points and mesh.
 PointSet from_result_export(const std::string& path, const InferenceResult& result) {
   const torch::Tensor triangles = result.triangles();
-  PointSet set{"", result.positions()[0],
-               triangles.defined() ? triangles_of(triangles[0]) : nullptr};
+  PointSet set;
+  set.pos = result.positions()[0];
+  set.surface = triangles.defined() ? triangles_of(triangles[0]) : nullptr;
   set.name = std::filesystem::path(path).filename().string() + ", frame 1 of " +
              std::to_string(result.frame_count());
   return set;
@@ -744,17 +781,48 @@ std::vector<SeriesFrame> pvd_entries(const std::string& path) {
   return frames;
 }
 
-// A ParaView series: its frames as clouds (each with its own tree, chosen in the tree panel);
-// a single frame keeps its mesh.
+// The fields every frame has with the same shape, stacked over the frames.
+std::vector<PointField> series_fields(const std::vector<PointSet>& frames) {
+  std::vector<PointField> stacked;
+  for (const PointField& field : frames[0].fields) {
+    std::vector<torch::Tensor> values;
+    for (const PointSet& frame : frames)
+      for (const PointField& candidate : frame.fields)
+        if (candidate.name == field.name && candidate.values.sizes() == field.values.sizes())
+          values.push_back(candidate.values);
+    if (values.size() == frames.size()) stacked.push_back({field.name, torch::stack(values)});
+  }
+  return stacked;
+}
+
+// A ParaView series whose frames have the same number of points is a time series (the first
+// frame's mesh, the fields all frames have); other series are shown as clouds, one at a time.
 PointSet from_paraview_series(const std::string& path) {
   const std::vector<SeriesFrame> frames = read_paraview_series(path);
   if (frames.size() == 1) return from_vtk(frames[0].data, frames[0].file);
+  std::vector<PointSet> sets;
+  for (const SeriesFrame& frame : frames) sets.push_back(from_vtk(frame.data, frame.file));
+  const bool same_points = std::all_of(sets.begin(), sets.end(), [&](const PointSet& set) {
+    return set.pos.sizes() == sets[0].pos.sizes();
+  });
+  if (same_points) {
+    PointSet series;
+    series.pos = sets[0].pos;
+    series.surface = sets[0].surface;
+    std::vector<torch::Tensor> positions;
+    for (const PointSet& set : sets) positions.push_back(set.pos);
+    series.frame_pos = torch::stack(positions);
+    series.frame_fields = series_fields(sets);
+    series.series_name = std::filesystem::path(path).filename().string();
+    return series;
+  }
   std::vector<torch::Tensor> positions, clouds;
   for (size_t t = 0; t < frames.size(); ++t) {
     positions.push_back(positions_of(vtkPointSet::SafeDownCast(frames[t].data), frames[t].file));
     clouds.push_back(torch::full({positions.back().size(0)}, int64_t(t), torch::kInt64));
   }
-  PointSet set{"", torch::cat(positions), nullptr};
+  PointSet set;
+  set.pos = torch::cat(positions);
   set.file_batch_idx = torch::cat(clouds);
   return set;
 }
@@ -788,24 +856,39 @@ const std::map<std::string, Loader>& loaders() {
 
 }  // namespace
 
+namespace {
+
+// Every frame's positions checked as the first's are, planar ones as 2D.
+PointSet as_series(PointSet set, const std::string& path) {
+  const int64_t frames = set.frame_pos.size(0), points = set.frame_pos.size(1);
+  torch::Tensor all = set.frame_pos.to(torch::kFloat32).reshape({frames * points, -1});
+  validate_point_cloud(PointCloud{all, {}, {}, {}, {}}, path);
+  all = planar_to_2d(all.contiguous());
+  set.frame_pos = all.reshape({frames, points, all.size(1)}).contiguous();
+  for (PointField& field : set.frame_fields)
+    if (field.values.size(0) != frames || field.values.size(1) != points)
+      throw FormatError(path + ": " + field.name + ": values do not match the frames' points");
+  if (set.series_name.empty()) set.series_name = set.file_name;
+  return set;
+}
+
+}  // namespace
+
 PointSet load_point_set(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) throw FormatError(path + ": no such file");
-  const auto loader = loaders().find(extension_of(path));
+  const auto loader = loaders().find(lower_extension(path));
   if (loader == loaders().end())
-    throw FormatError(path + ": unknown file type '" + extension_of(path) + "'");
+    throw FormatError(path + ": unknown file type '" + lower_extension(path) + "'");
   PointSet set = loader->second(path);
   set.pos = set.pos.to(torch::kFloat32).contiguous();
   validate_point_cloud(PointCloud{set.pos, {}, {}, {}, {}}, path);
   set.pos = planar_to_2d(set.pos);
   set.file_name = std::filesystem::path(path).filename().string();
   if (set.name.empty()) set.name = set.file_name;
+  if (set.frame_pos.defined()) return select_frame(as_series(std::move(set), path), 0);
   if (!set.file_batch_idx.defined()) return set;
   set.file_pos = set.pos;
   return select_cloud(set, 0);
-}
-
-std::string extension_of(const std::string& path) {
-  return lower_case(std::filesystem::path(path).extension().string());
 }
 
 torch::Tensor positions_of(vtkPointSet* data, const std::string& path) {

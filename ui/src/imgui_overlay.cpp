@@ -104,6 +104,17 @@ void ImGuiOverlay::release_gl() {
 
 void ImGuiOverlay::paint_gl(const QSize& logical, double device_pixel_ratio) {
   if (!backend_ready_) return;
+  lay_out_frame(logical, device_pixel_ratio);
+  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+}
+
+void ImGuiOverlay::settle(const QSize& logical) {
+  if (!backend_ready_) return;
+  // A window that fits its content is measured in its first frame and drawn from its second.
+  for (int frame = 0; frame < 2; ++frame) lay_out_frame(logical, 1.0);
+}
+
+void ImGuiOverlay::lay_out_frame(const QSize& logical, double device_pixel_ratio) {
   ImGui::SetCurrentContext(context_);
   ImGuiIO& io = ImGui::GetIO();
   io.DisplaySize =
@@ -115,7 +126,6 @@ void ImGuiOverlay::paint_gl(const QSize& logical, double device_pixel_ratio) {
   ImGui::NewFrame();
   if (draw_) draw_();
   ImGui::Render();
-  ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
 }
 
 bool ImGuiOverlay::handle_event(QEvent* event) {

@@ -4,7 +4,9 @@
 #include <vtkCellArray.h>
 #include <vtkFloatArray.h>
 #include <vtkGlyph3DMapper.h>
+#include <vtkLookupTable.h>
 #include <vtkNew.h>
+#include <vtkPlane.h>
 #include <vtkPointData.h>
 #include <vtkPolyData.h>
 #include <vtkPolyDataMapper.h>
@@ -13,9 +15,10 @@
 #include <vtkSphereSource.h>
 #include <vtkUnsignedCharArray.h>
 
+#include <cmath>
 #include <cstring>
 
-#include "erwin/ui/ball_colours.h"
+#include "erwin/ui/colour_maps.h"
 #include "erwin/ui/engine/ball_hulls.h"
 
 namespace erwin::ui {
@@ -93,9 +96,6 @@ struct PointScene::Layer {
     vtkNew<vtkPolyDataMapper> mapper;
     mapper->SetInputData(data);
     actor = actor_for(mapper);
-    actor->GetProperty()->SetPointSize(set.pos.size(0) > 200000 ? 2.0f : 3.0f);
-    actor->GetProperty()->SetAmbient(set.surface ? 0.35 : 1.0);
-    actor->GetProperty()->SetDiffuse(set.surface ? 0.65 : 0.0);
     const int64_t count = set.pos.size(0);
     if (!set.surface && count > kPreviewPoints) build_preview(set, count);
   }
@@ -118,8 +118,23 @@ struct PointScene::Layer {
     preview->SetVisibility(on);
   }
 
-  void colour(const torch::Tensor& order, int64_t level) {
-    colour_points_by_ball(order, level, colours->GetPointer(0));
+  void colour(const torch::Tensor& order, int64_t level, const std::vector<Rgb>& ordered) {
+    if (ordered.empty())
+      colour_points_by_ball(order, level, colours->GetPointer(0));
+    else
+      colour_points_by_table(order, level, ordered, colours->GetPointer(0));
+  }
+
+  // Meshes keep their shading; points are flat discs, or spheres lit by the scene's light.
+  void style(bool surface, double pixels, bool as_spheres) {
+    vtkProperty* property = actor->GetProperty();
+    property->SetPointSize(static_cast<float>(pixels));
+    property->SetRenderPointsAsSpheres(as_spheres && !surface);
+    const bool lit = surface || as_spheres;
+    property->SetAmbient(lit ? 0.35 : 1.0);
+    property->SetDiffuse(lit ? 0.65 : 0.0);
+    property->SetSpecular(as_spheres && !surface ? 0.25 : 0.0);
+    property->SetSpecularPower(20.0);
   }
 
   // After writing `colours`: VTK re-uploads them, and the preview takes its points' colours.
@@ -149,15 +164,18 @@ PointScene::PointScene() {
   glyphs->SetColorModeToDirectScalars();
   spheres_ = vtkSmartPointer<vtkActor>::New();
   spheres_->SetMapper(glyphs);
-  spheres_->GetProperty()->SetOpacity(0.22);
-  spheres_->GetProperty()->BackfaceCullingOn();
+  // Wireframe outlines: each ball reads as a sphere without hiding the points inside it.
+  spheres_->GetProperty()->SetRepresentationToWireframe();
+  spheres_->GetProperty()->SetOpacity(0.45);
+  spheres_->GetProperty()->SetLineWidth(1.0f);
 
   centres_data_ = vtkSmartPointer<vtkPolyData>::New();
   vtkNew<vtkPolyDataMapper> centres_mapper;
   centres_mapper->SetInputData(centres_data_);
   centres_ = actor_for(centres_mapper);
-  centres_->GetProperty()->SetPointSize(9.0f);
   centres_->GetProperty()->SetRenderPointsAsSpheres(true);
+  centres_->GetProperty()->SetAmbient(0.4);
+  centres_->GetProperty()->SetDiffuse(0.6);
 
   padding_data_ = vtkSmartPointer<vtkPolyData>::New();
   vtkNew<vtkPolyDataMapper> padding_mapper;
@@ -198,6 +216,7 @@ void PointScene::set_data(std::shared_ptr<const PointSet> points,
                           std::shared_ptr<const SceneTree> tree) {
   points_ = std::move(points);
   tree_ = std::move(tree);
+  field_values_ = torch::Tensor();  // the window gives the new data's field
   vtk_points_ = to_vtk_points(points_->pos);
   original_ = std::make_unique<Layer>(*points_, vtk_points_);
   rotated_ = tree_->has_rotation() ? std::make_unique<Layer>(*points_, vtk_points_) : nullptr;
@@ -211,6 +230,8 @@ void PointScene::set_data(std::shared_ptr<const PointSet> points,
 
   level_ = std::min(level_, tree_->max_level);
   straddle_point_ = -1;
+  apply_point_style();
+  apply_clip_plane();
   clear_receptive_field();
   recolour();
   update_level_props();
@@ -221,6 +242,109 @@ void PointScene::set_level(int64_t level) {
   level_ = std::clamp<int64_t>(level, 0, tree_->max_level);
   recolour();
   update_level_props();
+}
+
+void PointScene::set_colouring(Colouring colouring, ColourMap map) {
+  colouring_ = colouring;
+  colour_map_ = map;
+  recolour();
+  update_level_props();
+}
+
+namespace {
+
+// The colour range of `values` (float [N]) by `mode`, over their finite values; never empty.
+std::pair<double, double> resolve_range(const torch::Tensor& values, RangeMode mode, double low,
+                                        double high) {
+  if (mode == RangeMode::Fixed) return {low, high};
+  const torch::Tensor finite = values.masked_select(torch::isfinite(values)).to(torch::kFloat64);
+  if (finite.numel() == 0) return {0.0, 1.0};
+  double lo = finite.min().item<double>(), hi = finite.max().item<double>();
+  if (mode == RangeMode::Percentile) {
+    const torch::Tensor sorted = std::get<0>(finite.sort());
+    const auto at = [&](double q) {
+      return sorted[static_cast<int64_t>(q * static_cast<double>(sorted.numel() - 1))]
+          .item<double>();
+    };
+    lo = at(0.01);
+    hi = at(0.99);
+  } else if (mode == RangeMode::Symmetric) {
+    hi = std::max(std::abs(lo), std::abs(hi));
+    lo = -hi;
+  }
+  if (lo == hi) {  // a constant field: a range around it
+    const double pad = std::max(std::abs(lo) * 1e-3, 1e-6);
+    lo -= pad;
+    hi += pad;
+  }
+  return {lo, hi};
+}
+
+}  // namespace
+
+void PointScene::set_field(const torch::Tensor& values, RangeMode mode, double low, double high) {
+  field_values_ = values.defined() ? values.to(torch::kFloat32).contiguous() : torch::Tensor();
+  if (field_values_.defined()) field_range_ = resolve_range(field_values_, mode, low, high);
+  recolour();
+}
+
+// Field colours through the colour map over field_range_; non-finite values grey.
+void PointScene::colour_by_field() {
+  vtkNew<vtkLookupTable> table;
+  fill_lookup_table(table, colour_map_, field_range_.first, field_range_.second);
+  const float* values = field_values_.data_ptr<float>();
+  for (Layer* layer : {original_.get(), rotated_.get()}) {
+    if (!layer) continue;
+    std::uint8_t* rgb = layer->colours->GetPointer(0);
+    for (int64_t i = 0; i < field_values_.numel(); ++i) {
+      static const std::uint8_t kGrey[3] = {128, 128, 128};
+      std::memcpy(rgb + 3 * i, std::isfinite(values[i]) ? table->MapValue(values[i]) : kGrey, 3);
+    }
+  }
+}
+
+std::vector<Rgb> PointScene::ordered_ball_colours() const {
+  if (colouring_ != Colouring::BallOrder || !tree_) return {};
+  return sample_colour_map(colour_map_, tree_->ball_count(level_));
+}
+
+double PointScene::automatic_point_size(int64_t points) {
+  // Small clouds get large points so that each ball reads as one patch; a million points at 2 px
+  // already cover the view.
+  return points <= 100000 ? 5.0 : (points <= 500000 ? 3.0 : 2.0);
+}
+
+void PointScene::set_point_style(double pixels, bool as_spheres) {
+  point_size_ = pixels;
+  points_as_spheres_ = as_spheres;
+  apply_point_style();
+}
+
+void PointScene::apply_point_style() {
+  if (!points_) return;
+  const double pixels = point_size_ > 0 ? point_size_ : automatic_point_size(points_->pos.size(0));
+  for (Layer* layer : {original_.get(), rotated_.get()})
+    if (layer) layer->style(points_->surface != nullptr, pixels, points_as_spheres_);
+}
+
+void PointScene::set_clip_plane(vtkPlane* plane) {
+  clip_plane_ = plane;
+  apply_clip_plane();
+}
+
+// Every prop's mapper clips (on the GPU) with the one plane; new layers take it in set_data.
+void PointScene::apply_clip_plane() {
+  std::vector<vtkActor*> actors = {spheres_, centres_, padding_, marker_, hulls_};
+  for (Layer* layer : {original_.get(), rotated_.get()})
+    if (layer) {
+      actors.push_back(layer->actor);
+      if (layer->preview) actors.push_back(layer->preview);
+    }
+  for (vtkActor* actor : actors) {
+    vtkMapper* mapper = actor->GetMapper();
+    mapper->RemoveAllClippingPlanes();
+    if (clip_plane_) mapper->AddClippingPlane(clip_plane_);
+  }
 }
 
 void PointScene::set_show_spheres(bool show) {
@@ -288,23 +412,34 @@ void PointScene::recolour() {
     colour_receptive_field();
     return;
   }
-  original_->colour(tree_->slots, level_);
+  const bool by_field = colouring_ == Colouring::Field && field_values_.defined() &&
+                        field_values_.numel() == points_->pos.size(0);
+  const std::vector<Rgb> ordered = ordered_ball_colours();
+  if (by_field) {
+    colour_by_field();
+  } else {
+    original_->colour(tree_->slots, level_, ordered);
+    if (rotated_) rotated_->colour(tree_->rotated_slots, level_, ordered);
+  }
   if (straddle_point_ >= 0) dim_outside_straddle_ball();
   original_->colours_changed();
-  if (!rotated_) return;
-  rotated_->colour(tree_->rotated_slots, level_);
-  rotated_->colours_changed();
+  if (rotated_) rotated_->colours_changed();
 }
 
 // Dims every point outside the chosen rotated ball towards light grey.
 void PointScene::dim_outside_straddle_ball() {
-  const int64_t straddle_ball = tree_->ball_of(straddle_point_, level_, true);
+  straddle_ball_ = tree_->ball_of(straddle_point_, level_, true);
+  straddle_ball_points_ = 0;
   const int64_t* rotated = tree_->rotated_slots.data_ptr<int64_t>();
   std::uint8_t* rgb = original_->colours->GetPointer(0);
-  for (int64_t i = 0; i < tree_->slots.numel(); ++i)
-    if ((rotated[i] >> level_) != straddle_ball)
-      for (int c = 0; c < 3; ++c)
-        rgb[3 * i + c] = static_cast<std::uint8_t>(200 + rgb[3 * i + c] / 10);
+  for (int64_t i = 0; i < tree_->slots.numel(); ++i) {
+    if ((rotated[i] >> level_) == straddle_ball_) {
+      ++straddle_ball_points_;
+      continue;
+    }
+    for (int c = 0; c < 3; ++c)
+      rgb[3 * i + c] = static_cast<std::uint8_t>(200 + rgb[3 * i + c] / 10);
+  }
 }
 
 void PointScene::update_level_props() {
@@ -321,11 +456,17 @@ void PointScene::update_level_props() {
     hulls_level_ = level_;
   }
   if (!ready || !(show_spheres_ || show_centres_)) return;  // built only when shown
+  // A centre stands for 2^level points: coarser levels draw larger centres.
+  centres_->GetProperty()->SetPointSize(static_cast<float>(std::clamp<int64_t>(4 + level_, 5, 18)));
 
   auto centres = vertices(to_vtk_points(geometry->centres.contiguous()));
   auto colours = rgb_array(balls, "ball");
   const torch::Tensor ids = torch::arange(balls, torch::kInt64);
-  colour_points_by_ball(ids, 0, colours->GetPointer(0));
+  const std::vector<Rgb> ordered = ordered_ball_colours();
+  if (ordered.empty())
+    colour_points_by_ball(ids, 0, colours->GetPointer(0));
+  else
+    colour_points_by_table(ids, 0, ordered, colours->GetPointer(0));
   centres->GetPointData()->SetScalars(colours);
   centres_data_->ShallowCopy(centres);
 
@@ -366,15 +507,15 @@ void PointScene::set_preview(bool on) {
     if (layer) layer->show_preview(preview_);
 }
 
-void PointScene::add_to(vtkRenderer* renderer, bool rotated) const {
+void PointScene::add_to(vtkRenderer* renderer, vtkRenderer* on_top, bool rotated) const {
   if (vtkActor* points = points_actor(rotated)) renderer->AddActor(points);
   const Layer* layer = rotated ? rotated_.get() : original_.get();
   if (layer && layer->preview) renderer->AddActor(layer->preview);
   renderer->AddActor(spheres_);
   renderer->AddActor(hulls_);
-  renderer->AddActor(centres_);
   renderer->AddActor(padding_);
-  renderer->AddActor(marker_);
+  on_top->AddActor(centres_);
+  on_top->AddActor(marker_);
 }
 
 vtkActor* PointScene::points_actor(bool rotated) const {

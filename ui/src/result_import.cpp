@@ -12,6 +12,7 @@
 #include <filesystem>
 
 #include "erwin/datasets/export.h"
+#include "erwin/io_util.h"
 #include "erwin/npy.h"
 #include "erwin/training/eagle_model.h"
 #include "erwin/ui/data_loader.h"
@@ -166,7 +167,7 @@ std::optional<InferenceResult> result_from_hdf5(const std::string& path) {
 }  // namespace
 
 std::optional<InferenceResult> read_result_file(const std::string& path) {
-  return extension_of(path) == ".pvd" ? result_from_series(path) : result_from_hdf5(path);
+  return lower_extension(path) == ".pvd" ? result_from_series(path) : result_from_hdf5(path);
 }
 
 }  // namespace erwin::ui

@@ -192,7 +192,10 @@ QImage VtkViewport::render_image(const QSize& pixels, bool with_overlay) {
   const int old_width = old[0], old_height = old[1];
   window_->SetSize(pixels.width(), pixels.height());
   render_vtk_into(target.handle(), pixels);
-  if (with_overlay && overlay_) overlay_->paint_gl(pixels, 1.0);
+  if (with_overlay && overlay_) {
+    overlay_->settle(pixels);
+    overlay_->paint_gl(pixels, 1.0);
+  }
   QImage image = target.toImage();
   window_->SetSize(old_width, old_height);
   doneCurrent();

@@ -5,12 +5,20 @@
 
 #include <array>
 #include <cstdint>
+#include <vector>
 
 namespace erwin::ui {
 
-std::array<std::uint8_t, 3> ball_colour(int64_t ball);
+using Rgb = std::array<std::uint8_t, 3>;
+
+Rgb ball_colour(int64_t ball);
 
 // rgb[3 i .. 3 i + 2] = ball_colour(order[i] >> level); order: int64 [N] slots of the points.
 void colour_points_by_ball(const torch::Tensor& order, int64_t level, std::uint8_t* rgb);
+
+// rgb[3 i .. 3 i + 2] = table[order[i] >> level]: a colour per ball (e.g. by its place in the
+// tree's order); the table holds a colour for every ball of the level.
+void colour_points_by_table(const torch::Tensor& order, int64_t level,
+                            const std::vector<Rgb>& table, std::uint8_t* rgb);
 
 }  // namespace erwin::ui

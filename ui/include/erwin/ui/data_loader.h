@@ -20,9 +20,6 @@ namespace erwin::ui {
 // The points of a VTK point set as float32 [N, 3]; FormatError naming `path` when there are none.
 torch::Tensor positions_of(vtkPointSet* data, const std::string& path);
 
-// A file name's extension in lower case, with its dot (".h5").
-std::string extension_of(const std::string& path);
-
 // One frame of a ParaView collection: its timestep, its file (resolved beside the .pvd) and data.
 struct SeriesFrame {
   double time = 0;

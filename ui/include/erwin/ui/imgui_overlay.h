@@ -20,10 +20,14 @@ class ImGuiOverlay : public ViewportOverlay {
 
   void initialize_gl() override;
   void paint_gl(const QSize& logical, double device_pixel_ratio) override;
+  void settle(const QSize& logical) override;
   bool handle_event(QEvent* event) override;
   void release_gl() override;
 
  private:
+  // Runs one ImGui frame at this size: its draw data is ready for rendering afterwards.
+  void lay_out_frame(const QSize& logical, double device_pixel_ratio);
+
   ImGuiContext* context_ = nullptr;
   std::function<void()> draw_;
   QElapsedTimer clock_;

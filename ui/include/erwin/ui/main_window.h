@@ -8,18 +8,24 @@
 #include <QString>
 #include <functional>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "erwin/ui/engine/scene_jobs.h"
+#include "erwin/ui/engine/studio_state.h"
 #include "erwin/ui/overlay_panels.h"
 #include "erwin/ui/point_scene.h"
 #include "erwin/ui/tree_panel.h"
 
+class QAction;
 class QLabel;
 class QMenu;
 class QProgressBar;
 class QPushButton;
 class QTimer;
+class vtkImplicitPlaneWidget2;
 class vtkObject;
+class vtkPlane;
 class vtkRenderer;
 
 namespace erwin::ui {
@@ -40,6 +46,8 @@ class MainWindow : public QMainWindow {
 
   // How long after the last level change the full frame replaces the preview of a large cloud.
   static constexpr int kFullFrameDelayMs = 120;
+  // Playback of a time series: at most this often a step (slower when its tree takes longer).
+  static constexpr int kPlaybackIntervalMs = 150;
 
   // A file path, kDemoKnot or kDemoMesh2d; loads in the background. A file holding a model result
   // (an .h5 export or a .pvd series of one, result_import.h) plays in the rollout player. On
@@ -48,12 +56,10 @@ class MainWindow : public QMainWindow {
   void open(const QString& source);
   void set_error_dialogs(bool enabled) { error_dialogs_ = enabled; }
 
-  void set_level(int level);
-  void set_view(TreeView view);
-  // Rebuilds the tree with this rotation angle (0: no rotated tree).
-  void set_rotation_angle(double degrees);
-  // Files of several clouds: shows cloud `cloud` (0-based) with its own tree, in the background.
-  void show_cloud(int cloud);
+  // What is shown: level, view, angle, cloud, colours, overlays, camera. Panels, menus, the
+  // command line and tests change the picture through it; the window applies every change (an
+  // angle or a cloud rebuilds the tree in the background). Setting the source opens it.
+  StudioState& state() { return state_; }
 
   QImage screenshot(const QSize& pixels, bool with_overlay = true);
 
@@ -84,14 +90,31 @@ class MainWindow : public QMainWindow {
  private:
   void build_menus();
   void build_status_bar();
+  void build_view_menu();
+  void build_help_menu();
+  void show_view_menu_state();
   void show_busy();
-  // Loads `source` (a file, a demo, or the name of `points` to build a tree of) in the background.
-  void load(const QString& source, std::function<LoadedScene(JobContext&)> job);
-  void rebuild(PointSetPtr points, double angle_degrees);
-  void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree);
+  // What a load brings: new data (its level and camera are reset), another cloud of the same file
+  // (likewise), or the same data's tree at another angle or time step (the view stays).
+  enum class Reload { NewData, OtherCloud, SameView };
+  // Loads `source` (a file, a demo) or builds a tree of given points, in the background.
+  void load(const QString& source, std::function<LoadedScene(JobContext&)> job, Reload reload);
+  void rebuild(PointSetPtr points, double angle_degrees, Reload reload);
+  void on_loaded(const QString& source, PointSetPtr points, SceneTreePtr tree, Reload reload);
+  void show_time(int64_t frame);
+  void play_tick();
+  void apply_field();
+  void suggest_range_for_field();
   void on_failed(const QString& message);
   void on_result_loaded(const QString& source, InferenceResultPtr result);
-  void apply_level(int level);
+  void on_state_changed(StudioState::Setting setting);
+  // Files of several clouds: shows cloud `cloud` (0-based) with its own tree, in the background.
+  void show_cloud(int64_t cloud);
+  // Rebuilds the tree with this rotation angle (0: no rotated tree).
+  void apply_angle(double degrees);
+  void apply_level();
+  void apply_camera();
+  void remember_camera();
   void request_hulls();
   void apply_view();
   void reset_camera();
@@ -111,10 +134,25 @@ class MainWindow : public QMainWindow {
   static void on_camera_interaction(vtkObject* caller, unsigned long event, void* client, void*);
   void show_preview_frame();
   OverlayState overlay_state() const;
+  void clicked(int x, int y);
+  void build_orientation_axes();
+  void build_clip_widget();
+  void apply_clip();
+  static void on_clip_dragged(vtkObject* caller, unsigned long event, void* client, void*);
+  void show_orientation_axes();
+  static void on_render_start(vtkObject* caller, unsigned long event, void* client, void*);
+  bool split_view() const;
+  double visible_height() const;
+  std::vector<std::string> hovered_field_values() const;
 
+  StudioState state_;  // before the panels, which bind to it
   VtkViewport* viewport_;
   std::unique_ptr<ImGuiOverlay> overlay_;
-  vtkSmartPointer<vtkRenderer> right_;  // second view of side-by-side mode
+  vtkSmartPointer<vtkRenderer> right_;                 // second view of side-by-side mode
+  vtkSmartPointer<vtkRenderer> top_left_, top_right_;  // marks over the points of each half
+  vtkSmartPointer<vtkRenderer> axes_;                  // orientation axes
+  vtkSmartPointer<vtkPlane> clip_plane_;
+  vtkSmartPointer<vtkImplicitPlaneWidget2> clip_widget_;  // the draggable plane and its outline
   PointScene scene_;
   JobRunner* loader_;
   QString loading_;  // the source loader_ works on
@@ -129,10 +167,14 @@ class MainWindow : public QMainWindow {
   RolloutPlayer* player_ = nullptr;
   int press_position_[2] = {0, 0};
   QMenu* recent_menu_ = nullptr;
+  std::vector<QAction*> view_actions_;  // in TreeView order
+  std::vector<std::pair<QAction*, bool (StudioState::*)() const>> overlay_actions_;
   QProgressBar* progress_ = nullptr;
   QPushButton* cancel_ = nullptr;
   QTimer* hover_timer_ = nullptr;
   QTimer* full_frame_timer_ = nullptr;  // ends a preview once changes settle
+  QTimer* play_timer_ = nullptr;
+  std::string coloured_field_;  // the field whose range was last suggested
   bool camera_moving_ = false;
   QString source_;
   QString busy_text_;

@@ -5,8 +5,16 @@
 #include <vtkSmartPointer.h>
 
 #include <string>
+#include <vector>
 
 namespace erwin::ui {
+
+// A per-point quantity of the data: float [N] (a scalar) or [N, k] (k components), in a time
+// series [T, N] or [T, N, k] (PointSet::frame_fields).
+struct PointField {
+  std::string name;
+  torch::Tensor values;
+};
 
 struct PointSet {
   std::string name;                      // shown in the title bar and the overlay
@@ -17,12 +25,34 @@ struct PointSet {
   torch::Tensor file_pos, file_batch_idx;  // undefined for a single cloud
   int64_t cloud = 0;
   std::string file_name;
+  std::vector<PointField>
+      fields;  // per-point values of the shown points (VTK arrays, pressure, ...)
+
+  // A time series (EAGLE steps, MD frames, a .pvd's files of equal point counts) is shown one
+  // frame at a time, each with its own tree: every frame's positions [T, N, d], fields, and mesh
+  // triangles [T, F, 3] when the mesh is given per frame (else `surface` serves every frame).
+  torch::Tensor frame_pos, frame_triangles;
+  std::vector<PointField> frame_fields;
+  int64_t frame = 0;
+  std::string series_name, frame_word = "frame";  // "EAGLE cylinder_1", "step"
 
   int64_t cloud_count() const;
+  int64_t frame_count() const { return frame_pos.defined() ? frame_pos.size(0) : 1; }
 };
 
 // The set showing cloud `cloud` of a multi-cloud file (std::out_of_range when there is none).
 PointSet select_cloud(const PointSet& set, int64_t cloud);
+// The set showing frame `frame` of a time series (std::out_of_range when there is none).
+PointSet select_frame(const PointSet& set, int64_t frame);
+
+// What the points can be coloured by: each scalar field by its name, each vector field by its name
+// (the magnitude) and by its components (name:x, name:y, name:z or name:0, name:1, ...).
+std::vector<std::string> colourable_fields(const PointSet& set);
+// The values of a name colourable_fields gives, float [N]; std::invalid_argument for another name.
+torch::Tensor field_values(const PointSet& set, const std::string& name);
+
+// Cells of triangles ([F, 3] vertex indices) as VTK polygons.
+vtkSmartPointer<vtkPolyData> triangles_of(const torch::Tensor& faces);
 
 // Points as VTK wants them: float [N, 3] (2D positions get z = 0).
 vtkSmartPointer<vtkPoints> to_vtk_points(const torch::Tensor& pos);
