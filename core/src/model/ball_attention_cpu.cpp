@@ -209,6 +209,12 @@ ERWIN_VECTOR_INLINE double backward_task_body(const TaskGeometry& g, const Scrat
 ERWIN_FOR_EACH_ISA(ERWIN_ATTENTION_TASKS)
 #undef ERWIN_ATTENTION_TASKS
 
+// The lanes of the vectors the tasks above run with (the same instruction set is picked for all).
+#define ERWIN_VECTOR_LANES(TARGET, LANES) \
+  TARGET int64_t vector_lanes() { return LANES; }
+ERWIN_FOR_EACH_ISA(ERWIN_VECTOR_LANES)
+#undef ERWIN_VECTOR_LANES
+
 // Copies one task's inputs out of the packed tensors into the scratch (float32, padded).
 template <class T>
 struct TaskIo {
@@ -235,11 +241,12 @@ struct TaskIo {
 
 TaskGeometry geometry_of(const PackedShape& shape, float sigma) {
   // Rows are padded for whole vectors and whole blocks of kRows query rows.
-  const int64_t mp = round_up(shape.m, std::max(kMaxLanes, kRows));
+  const int64_t lanes = vector_lanes();
+  const int64_t mp = round_up(shape.m, std::max(lanes, kRows));
   return {shape.m,
           mp,
           shape.head_dim,
-          round_up(shape.head_dim, kMaxLanes),
+          round_up(shape.head_dim, lanes),
           shape.dims,
           sigma,
           1.f / std::sqrt(static_cast<float>(shape.head_dim))};

@@ -15,9 +15,6 @@
 
 namespace erwin::cpu_vectors {
 
-// Rows that kernels lay out for vectors are padded to a multiple of this (every lane count).
-constexpr int64_t kMaxLanes = 16;
-
 template <int Lanes>
 struct VectorTypes {
   typedef float Float __attribute__((vector_size(Lanes * sizeof(float))));
