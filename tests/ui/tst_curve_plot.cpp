@@ -107,6 +107,13 @@ class TestCurvePlot : public QObject {
     compare_values(ticks.labelled, {0.05, 0.1, 0.2, 0.5});
     QVERIFY(std::find(ticks.minor.begin(), ticks.minor.end(), 0.03) != ticks.minor.end());
 
+    // Two decades: 1-2-5 where there is room, the decades alone where there is not.
+    ticks = erwin::ui::log_ticks(0.01, 0.3, 12);
+    compare_values(ticks.labelled, {0.01, 0.02, 0.05, 0.1, 0.2});
+    ticks = erwin::ui::log_ticks(0.01, 0.3, 2);
+    compare_values(ticks.labelled, {0.01, 0.1});
+    QCOMPARE(ticks.minor.size(), size_t{10});  // 2..9 times 0.01, 2 and 3 times 0.1
+
     // Too narrow for that: linear ticks.
     ticks = erwin::ui::log_ticks(0.31, 0.38, 6);
     compare_values(ticks.labelled, {0.32, 0.34, 0.36, 0.38});

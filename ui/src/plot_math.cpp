@@ -89,8 +89,8 @@ Ticks log_ticks(double low, double high, int max_steps) {
     for (int m = 2; m <= 9; ++m)
       if (in_range(m * decade)) ticks.minor.push_back(m * decade);
   }
-  if (ticks.labelled.size() >= 2) return ticks;
-  // About one decade: label 1, 2 and 5 times the powers of ten, where their closest pair (1 and 2,
+  if (ticks.labelled.size() >= 3) return ticks;
+  // A decade or two: label 1, 2 and 5 times the powers of ten, where their closest pair (1 and 2,
   // or 5 and 10: log10(2) apart) is as far apart as max_steps allows.
   std::vector<double> one_two_five;
   for (int k = first - 1; k <= last; ++k)
@@ -103,7 +103,7 @@ Ticks log_ticks(double low, double high, int max_steps) {
     ticks.labelled = one_two_five;
     return ticks;
   }
-  return linear_ticks(low, high, max_steps);
+  return ticks.labelled.size() >= 2 ? ticks : linear_ticks(low, high, max_steps);
 }
 
 QString compact_number(double value, double step) {

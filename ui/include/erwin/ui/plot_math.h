@@ -19,8 +19,8 @@ Ticks linear_ticks(double low, double high, int max_steps, double min_step = 0);
 
 // For 0 < low < high: the powers of ten in range, labelled (every n-th one, the others minor, so
 // that labels are at least log10(high / low) / max_steps decades apart), with 2..9 times them as
-// minor ticks. A range of about one decade also labels 2x and 5x; one too narrow for that gets
-// linear_ticks.
+// minor ticks. A range of fewer than three decades also labels 2x and 5x where there is room; one
+// too narrow for that (under two labels) gets linear_ticks.
 Ticks log_ticks(double low, double high, int max_steps);
 
 // Short text for a tick: 0, 0.25, 12.5, 1k, 2.5M, 2.5e-3. With step > 0 (of linear ticks) as
