@@ -38,9 +38,9 @@ int widest_label(const QFontMetrics& metrics, const Ticks& ticks) {
   return widest;
 }
 
-Ticks ticks_for(const CurvePlot::Range& plot, bool log, int max_steps, double min_step = 0) {
+Ticks ticks_for(const CurvePlot::Range& plot, bool log, int max_steps) {
   return log ? log_ticks(std::pow(10.0, plot.low), std::pow(10.0, plot.high), max_steps)
-             : linear_ticks(plot.low, plot.high, max_steps, min_step);
+             : linear_ticks(plot.low, plot.high, max_steps);
 }
 
 QColor with_alpha(QColor colour, int alpha) {
@@ -219,20 +219,23 @@ CurvePlot::Frame CurvePlot::layout() const {
   const int max_y_steps = std::max(2, static_cast<int>(height / (kYLabelSpacing * frame.line)));
 
   // The y axes first: their labels' widths set the side margins.
+  std::optional<Range> y_plot[2];
   int margins[2] = {kGap, kGap + metrics.horizontalAdvance("0000") / 2};  // room for an x label
   for (Axis axis : {Axis::Left, Axis::Right}) {
     const int a = static_cast<int>(axis);
-    const std::optional<Range> plot = plot_range(axis);
-    if (!plot) continue;
-    frame.y_ticks[a] = ticks_for(*plot, y_axis(axis).log, max_y_steps);
-    frame.y[a] = Scale{*plot, y_axis(axis).log, top + height, double(top)};
+    y_plot[a] = plot_range(axis);
+    if (!y_plot[a]) continue;
+    frame.y_ticks[a] = ticks_for(*y_plot[a], y_axis(axis).log, max_y_steps);
     const bool titled = !y_axis(axis).title.isEmpty();
     margins[a] = (titled ? frame.line + kGap : 0) + widest_label(metrics, frame.y_ticks[a]) + kGap +
                  kTick + kGap;
   }
   frame.area = QRectF(margins[0], top, std::max(10, width() - margins[0] - margins[1]), height);
-  for (std::optional<Scale>& y : frame.y)
-    if (y) y->from = frame.area.bottom(), y->to = frame.area.top();
+  for (Axis axis : {Axis::Left, Axis::Right}) {
+    const int a = static_cast<int>(axis);
+    if (y_plot[a])
+      frame.y[a] = Scale{*y_plot[a], y_axis(axis).log, frame.area.bottom(), frame.area.top()};
+  }
 
   // Then x: fewer ticks until the widest label fits between two of them.
   const std::optional<Range> x = plot_x_range();
