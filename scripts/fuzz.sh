@@ -13,7 +13,7 @@
 #                                        part: crash reproducers included; a failure prints the
 #                                        input's path), then explore each target for 15 s (CI)
 #   scripts/fuzz.sh --replay --time 0    the committed inputs only
-#   scripts/fuzz.sh --build-only
+#   scripts/fuzz.sh --build-only [targets]
 # Environment: ERWIN_FUZZ_BUILD_DIR (default build-fuzz); ERWIN_FUZZ_FLAGS, more libFuzzer flags
 # (e.g. "-fork=1 -ignore_crashes=1" to go on after a finding and collect them all).
 set -euo pipefail
@@ -35,7 +35,10 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-"$root/scripts/sanitizer_build.sh" "$build" fuzz fuzz_targets
+# The named targets only (fuzz_mesh needs a part of the Studio and VTK), or all of them.
+build_targets=("${targets[@]}")
+[ ${#build_targets[@]} -eq 0 ] && build_targets=(fuzz_targets)
+"$root/scripts/sanitizer_build.sh" "$build" fuzz "${build_targets[@]}"
 [ "$build_only" = 1 ] && exit 0
 
 if [ ${#targets[@]} -eq 0 ]; then

@@ -4,9 +4,11 @@
 #                                 with ASan + UBSan, in build-fuzz/ (shared with scripts/fuzz.sh:
 #                                 the libraries are compiled once for both). Any report fails.
 #   scripts/sanitize.sh --thread  ThreadSanitizer, in build-tsan/: the ball tree's helper threads
-#                                 (core.balltree) and the Studio's background jobs (ui.main_window,
-#                                 ui.receptive_field, ui.training_worker, ui.training_panel,
-#                                 ui.rollout_player) under Xvfb.
+#                                 (core.balltree), the Studio's job mechanism (ui.jobs) and its
+#                                 background jobs (ui.training_worker, ui.main_window,
+#                                 ui.receptive_field, ui.training_panel, ui.rollout_player) under
+#                                 Xvfb; ERWIN_TSAN_TESTS="core.balltree ui.jobs" builds and runs
+#                                 only these.
 # Extra arguments go to ctest (e.g. -R npy).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -35,11 +37,16 @@ if [ "$mode" = address ]; then
   ctest -L 'core|datasets' --output-on-failure --timeout 3600 "$@"
 else
   build="${ERWIN_TSAN_BUILD_DIR:-$root/build-tsan}"
-  tests=(tst_core_balltree tst_ui_main_window tst_ui_receptive_field tst_ui_training_worker
-         tst_ui_training_panel tst_ui_rollout_player)
-  "$root/scripts/sanitizer_build.sh" "$build" thread erwin "${tests[@]}"
+  # CTest names (<area>.<name>, program tst_<area>_<name>); ERWIN_TSAN_TESTS chooses some.
+  all_tests="core.balltree ui.jobs ui.training_worker ui.main_window ui.receptive_field"
+  all_tests+=" ui.training_panel ui.rollout_player"
+  read -r -a tests <<<"${ERWIN_TSAN_TESTS:-$all_tests}"
+  targets=()
+  for test in "${tests[@]}"; do targets+=("tst_${test/./_}"); done
+  "$root/scripts/sanitizer_build.sh" "$build" thread erwin "${targets[@]}"
   export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/tsan.supp}"
   cd "$build"
+  pattern="$(IFS='|'; echo "${tests[*]}")"
   xvfb-run -a -s "-screen 0 1600x1200x24" ctest --output-on-failure --timeout 3600 \
-    -R '^(core\.balltree|ui\.(main_window|receptive_field|training_worker|training_panel|rollout_player))$' "$@"
+    -R "^(${pattern//./\\.})\$" "$@"
 fi
