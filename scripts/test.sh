@@ -2,6 +2,10 @@
 # The test command: installs what is missing, builds, runs every test with CTest under Xvfb.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# CI builds with warnings as errors (-Wall -Wextra, CMakeLists.txt); locally they are warnings.
+if [ "${CI:-}" = true ]; then
+  export ERWIN_CMAKE_ARGS="${ERWIN_CMAKE_ARGS:-} -DERWIN_WARNINGS_AS_ERRORS=ON"
+fi
 "$root/scripts/build.sh"
 build="${ERWIN_BUILD_DIR:-$root/build}"
 cd "$build"

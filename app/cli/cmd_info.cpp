@@ -32,7 +32,7 @@ int run_info(const Arguments& args) {
   const auto count = torch::cuda::device_count();
   std::cout << "CUDA devices: " << count << "\n";
 #ifdef ERWIN_CLI_DEVICE_NAMES
-  for (size_t i = 0; i < count; ++i) {
+  for (int i = 0; i < static_cast<int>(count); ++i) {
     const auto* properties = at::cuda::getDeviceProperties(static_cast<c10::DeviceIndex>(i));
     std::cout << "  cuda:" << i << " " << properties->name << ", "
               << properties->totalGlobalMem / (1024 * 1024) << " MiB, compute capability "

@@ -49,7 +49,7 @@ std::vector<Op> tokenize(const std::string& p, const std::string& what) {
     return s;
   };
   while (at < p.size()) {
-    Op op{p[at], at, 0};
+    Op op{p[at], at, 0, 0, {}};
     ++at;
     switch (op.code) {
       case '(':
@@ -264,7 +264,7 @@ std::string first_line(const std::string& message) { return message.substr(0, me
 void drop_build_states(const torch::IValue& value) {
   if (value.isGenericDict()) {
     auto dict = value.toGenericDict();
-    dict.erase(std::string(kBuildStateKey));
+    static_cast<void>(dict.erase(std::string(kBuildStateKey)));
     for (const auto& entry : dict) drop_build_states(entry.value());
   } else if (value.isList()) {
     for (const auto& item : value.toListRef()) drop_build_states(item);

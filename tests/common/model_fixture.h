@@ -19,7 +19,9 @@ struct ModelFixture {
 };
 
 inline BallTree fixture_tree(const NpzArchive& archive) {
-  BallTree tree{archive.get("tree_idx"), archive.get("tree_mask"), {}};
+  BallTree tree;
+  tree.tree_idx = archive.get("tree_idx");
+  tree.tree_mask = archive.get("tree_mask");
   for (int level = 0; archive.contains("tree_idx_rot." + std::to_string(level)); ++level)
     tree.tree_idx_rot.push_back(archive.get("tree_idx_rot." + std::to_string(level)));
   return tree;

@@ -234,9 +234,8 @@ class TestNpy : public QObject {
     ERWIN_REQUIRE_FIXTURE(file);
     const std::string raw = read_bytes(file);
     const auto archive = erwin::NpzArchive::load(file);
-    for (const std::string& name : {"node_positions", "batch_idx", "tree_mask", "__meta__"})
-      QVERIFY2(raw.find(erwin::serialize_npy(archive.get(name))) != std::string::npos,
-               name.c_str());
+    for (const char* name : {"node_positions", "batch_idx", "tree_mask", "__meta__"})
+      QVERIFY2(raw.find(erwin::serialize_npy(archive.get(name))) != std::string::npos, name);
   }
 
   void reads_every_reference_fixture() {
@@ -333,7 +332,7 @@ class TestNpy : public QObject {
   void declared_size_beyond_deflate_limit_is_refused() {
     const std::string npy = erwin::serialize_npy(sample(torch::kFloat, {100, 3}));
     std::string zip = build_zip({{"a.npy", npy, true}}, false);
-    for (const std::string signature :
+    for (const std::string& signature :
          {std::string("PK\x01\x02", 4), std::string("PK\x03\x04", 4)}) {
       const size_t header = zip.find(signature);
       const size_t field = header + (signature[2] == 1 ? 24 : 22);  // uncompressed size

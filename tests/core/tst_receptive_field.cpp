@@ -40,12 +40,6 @@ std::set<int64_t> members(const torch::Tensor& field) {
   return set;
 }
 
-torch::Tensor as_field(const std::set<int64_t>& set, int64_t num_nodes) {
-  torch::Tensor field = torch::zeros({num_nodes}, torch::kBool);
-  for (int64_t n : set) field[n] = true;
-  return field;
-}
-
 erwin::ErwinConfig small_config(double rotate, int64_t mp_steps) {
   erwin::ErwinConfig c;
   c.c_in = 4;

@@ -31,8 +31,8 @@ PointSet demo_knot(int64_t count) {
   const torch::Tensor centre = torch::stack({cx, cy, cz}, 1);
   const torch::Tensor pos = centre + radius * (torch::cos(phi).unsqueeze(1) * normal +
                                                torch::sin(phi).unsqueeze(1) * binormal);
-  return {"demo: trefoil knot (3D, " + std::to_string(count) + " points)",
-          pos.to(torch::kFloat32).contiguous(), nullptr};
+  return make_point_set("demo: trefoil knot (3D, " + std::to_string(count) + " points)",
+                        pos.to(torch::kFloat32).contiguous());
 }
 
 PointSet demo_mesh_2d(int64_t rings, int64_t sectors) {
@@ -61,7 +61,8 @@ PointSet demo_mesh_2d(int64_t rings, int64_t sectors) {
   surface->SetPolys(triangles);
   const int64_t count = rings * sectors;
   torch::Tensor pos = torch::from_blob(xy.data(), {count, 2}, torch::kFloat32).clone();
-  return {"demo: 2D mesh around a cylinder (" + std::to_string(count) + " vertices)", pos, surface};
+  return make_point_set("demo: 2D mesh around a cylinder (" + std::to_string(count) + " vertices)",
+                        pos, surface);
 }
 
 }  // namespace erwin::ui

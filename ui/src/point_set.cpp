@@ -26,6 +26,14 @@ PointSet select_cloud(const PointSet& set, int64_t cloud) {
   return shown;
 }
 
+PointSet make_point_set(std::string name, torch::Tensor pos, vtkSmartPointer<vtkPolyData> surface) {
+  PointSet set;
+  set.name = std::move(name);
+  set.pos = std::move(pos);
+  set.surface = std::move(surface);
+  return set;
+}
+
 PointSet select_frame(const PointSet& set, int64_t frame) {
   if (!set.frame_pos.defined() || frame < 0 || frame >= set.frame_count())
     throw std::out_of_range(set.file_name + ": no frame " + std::to_string(frame));

@@ -40,6 +40,10 @@ struct PointSet {
   int64_t frame_count() const { return frame_pos.defined() ? frame_pos.size(0) : 1; }
 };
 
+// A set of one cloud: its name, positions and optional mesh cells.
+PointSet make_point_set(std::string name, torch::Tensor pos,
+                        vtkSmartPointer<vtkPolyData> surface = nullptr);
+
 // The set showing cloud `cloud` of a multi-cloud file (std::out_of_range when there is none).
 PointSet select_cloud(const PointSet& set, int64_t cloud);
 // The set showing frame `frame` of a time series (std::out_of_range when there is none).
