@@ -258,7 +258,8 @@ void MainWindow::build_clip_widget() {
   representation->SetPlaceFactor(1.05);
   representation->OutlineTranslationOff();
   representation->ScaleEnabledOff();
-  representation->GetPlaneProperty()->SetOpacity(0.15);
+  representation->GetPlaneProperty()->SetOpacity(
+      0.06);  // the cut shows, the kept side reads through
   representation->DrawOutlineOn();
   clip_widget_ = vtkSmartPointer<vtkImplicitPlaneWidget2>::New();
   clip_widget_->SetInteractor(viewport_->interactor());
@@ -326,6 +327,9 @@ void MainWindow::on_render_start(vtkObject*, unsigned long, void* client, void*)
 MainWindow::~MainWindow() {
   // The overlay's GL resources go with the viewport's context, before the overlay object.
   delete viewport_;
+  // Child widgets are deleted by ~QWidget, after the members: the tree panel unsubscribes from
+  // state_ when it goes, so it must go while state_ is alive.
+  delete panel_;
 }
 
 // Large clouds draw a preview (every k-th point) while the camera moves and right after a level
