@@ -63,12 +63,23 @@ mkdir -p "$findings"
 #                  run libhdf5 in a child process first, which they end after 30 s: an input may
 #                  take that long without being a hang of ours.
 #   mesh           VTK 9.1's readers leak on their error paths, in frames LSan cannot see (VTK has
-#                  no frame pointers); leaks are not checked there.
+#                  no frame pointers); leaks are not checked there: neither libFuzzer's check after
+#                  each input (-detect_leaks=0) nor LSan's at exit (ASAN_OPTIONS), which otherwise
+#                  reports what the inputs of a run leaked in total.
 target_options() {
   case "$1" in
     fuzz_md|fuzz_h5_export) echo "-malloc_limit_mb=65536 -timeout=60" ;;
     fuzz_mesh) echo "-detect_leaks=0" ;;
   esac
+}
+
+# Runs the target's executable with the sanitizer options of that target.
+run_fuzzer() {
+  local target="$1"
+  shift
+  local asan="$ASAN_OPTIONS"
+  [ "$target" = fuzz_mesh ] && asan="$asan:detect_leaks=0"
+  ASAN_OPTIONS="$asan" TMPDIR="$scratch" "$build/tests/fuzz/$target" "$@"
 }
 
 # Runs every committed input of the target once (libFuzzer runs files named on its command line
@@ -81,7 +92,7 @@ replay_target() {
   : >"$log"
   local start=$SECONDS i
   for ((i = 0; i < ${#inputs[@]}; i += 500)); do  # 500 paths per run keep the command line short
-    TMPDIR="$scratch" "$build/tests/fuzz/$target" -rss_limit_mb=2048 -timeout=10 \
+    run_fuzzer "$target" -rss_limit_mb=2048 -timeout=10 \
       $(target_options "$target") -artifact_prefix="$findings/$name-" \
       "${inputs[@]:i:500}" >>"$log" 2>&1 || { status=$?; break; }
   done
@@ -104,7 +115,7 @@ run_target() {
   fi
   [ -d "$corpus" ] && cp -r "$corpus/." "$work/"
   local status=0
-  TMPDIR="$scratch" "$build/tests/fuzz/$target" "$work" -max_total_time="$seconds" \
+  run_fuzzer "$target" "$work" -max_total_time="$seconds" \
     -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 $(target_options "$target") \
     ${ERWIN_FUZZ_FLAGS:-} \
     -artifact_prefix="$findings/$name-" >"$log" 2>&1 || status=$?
@@ -119,7 +130,7 @@ run_target() {
   echo "ok   $name: $stats"
   if [ "$merge" = 1 ]; then
     mkdir -p "$corpus"
-    "$build/tests/fuzz/$target" -merge=1 "$corpus" "$work" >>"$log" 2>&1
+    run_fuzzer "$target" -merge=1 "$corpus" "$work" >>"$log" 2>&1
   fi
 }
 
