@@ -5,7 +5,7 @@
 include(CMakePackageConfigHelpers)
 
 # Run configurations and samples: the Studio looks for them in <prefix>/share/erwin-studio/resources
-# (ui/src/resource_paths.cpp).
+# (ui/src/engine/resource_paths.cpp).
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/resources/"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/erwin-studio/resources")
 install(FILES "${PROJECT_SOURCE_DIR}/packaging/org.erwinstudio.ErwinStudio.desktop"

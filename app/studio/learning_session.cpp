@@ -8,11 +8,11 @@
 #include <stdexcept>
 
 #include "erwin/io_util.h"
-#include "erwin/ui/main_window.h"
-#include "erwin/ui/rollout_player.h"
-#include "erwin/ui/run_comparison.h"
-#include "erwin/ui/training_panel.h"
-#include "erwin/ui/training_run.h"
+#include "erwin/ui/engine/training_run.h"
+#include "erwin/ui/widgets/main_window.h"
+#include "erwin/ui/widgets/rollout_player.h"
+#include "erwin/ui/widgets/run_comparison.h"
+#include "erwin/ui/widgets/training_panel.h"
 
 namespace {
 

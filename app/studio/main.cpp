@@ -11,8 +11,8 @@
 #include <functional>
 #include <stdexcept>
 
-#include "erwin/ui/main_window.h"
-#include "erwin/ui/vtk_viewport.h"
+#include "erwin/ui/widgets/main_window.h"
+#include "erwin/ui/widgets/vtk_viewport.h"
 #include "erwin/version.h"
 #include "learning_session.h"
 

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "erwin/npy.h"
-#include "erwin/ui/demo_scene.h"
-#include "erwin/ui/main_window.h"
-#include "erwin/ui/vtk_viewport.h"
+#include "erwin/ui/engine/demo_scene.h"
+#include "erwin/ui/widgets/main_window.h"
+#include "erwin/ui/widgets/vtk_viewport.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // The Studio's mesh loading (erwin::ui::load_point_set: its checks around VTK's readers). The
 // first byte chooses the file's extension, the rest is the file.
-#include "erwin/ui/data_loader.h"
+#include "erwin/ui/engine/data_loader.h"
 #include "fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

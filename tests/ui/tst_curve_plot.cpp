@@ -12,9 +12,9 @@
 #include <memory>
 #include <vector>
 
-#include "erwin/ui/curve_plot.h"
-#include "erwin/ui/plot_controls.h"
-#include "erwin/ui/plot_math.h"
+#include "erwin/ui/engine/plot_math.h"
+#include "erwin/ui/widgets/curve_plot.h"
+#include "erwin/ui/widgets/plot_controls.h"
 
 using erwin::ui::CurvePlot;
 using Values = std::vector<double>;

@@ -15,11 +15,11 @@
 
 #include "erwin/npy.h"
 #include "erwin/point_io.h"
-#include "erwin/ui/demo_scene.h"
+#include "erwin/ui/engine/demo_scene.h"
 #include "erwin/ui/engine/job_runner.h"
-#include "erwin/ui/main_window.h"
-#include "erwin/ui/receptive_field_panel.h"
-#include "erwin/ui/vtk_viewport.h"
+#include "erwin/ui/widgets/main_window.h"
+#include "erwin/ui/widgets/receptive_field_panel.h"
+#include "erwin/ui/widgets/vtk_viewport.h"
 #include "image_support.h"
 #include "test_support.h"
 

@@ -19,8 +19,8 @@
 #include <functional>
 
 #include "erwin/npy.h"
-#include "erwin/ui/data_loader.h"
-#include "erwin/ui/main_window.h"
+#include "erwin/ui/engine/data_loader.h"
+#include "erwin/ui/widgets/main_window.h"
 #include "test_support.h"
 
 using erwin::ui::load_point_set;

@@ -5,7 +5,7 @@
 #include <QTest>
 #include <optional>
 
-#include "erwin/ui/demo_scene.h"
+#include "erwin/ui/engine/demo_scene.h"
 #include "erwin/ui/engine/job_runner.h"
 #include "erwin/ui/engine/receptive_field_job.h"
 #include "test_support.h"

@@ -15,11 +15,11 @@
 #include <QTest>
 
 #include "erwin/datasets/generate.h"
-#include "erwin/ui/curve_plot.h"
-#include "erwin/ui/plot_controls.h"
-#include "erwin/ui/run_comparison.h"
-#include "erwin/ui/training_panel.h"
-#include "erwin/ui/training_run.h"
+#include "erwin/ui/engine/training_run.h"
+#include "erwin/ui/widgets/curve_plot.h"
+#include "erwin/ui/widgets/plot_controls.h"
+#include "erwin/ui/widgets/run_comparison.h"
+#include "erwin/ui/widgets/training_panel.h"
 #include "image_support.h"
 #include "process_support.h"
 #include "run_record_support.h"

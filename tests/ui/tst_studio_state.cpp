@@ -14,11 +14,11 @@
 #include <QTest>
 #include <stdexcept>
 
-#include "erwin/ui/demo_scene.h"
+#include "erwin/ui/engine/demo_scene.h"
 #include "erwin/ui/engine/studio_state.h"
-#include "erwin/ui/main_window.h"
-#include "erwin/ui/tree_panel.h"
-#include "erwin/ui/vtk_viewport.h"
+#include "erwin/ui/widgets/main_window.h"
+#include "erwin/ui/widgets/tree_panel.h"
+#include "erwin/ui/widgets/vtk_viewport.h"
 #include "image_support.h"
 
 using erwin::ui::CameraPose;

@@ -14,9 +14,9 @@
 #include <QTimer>
 
 #include "erwin/datasets/generate.h"
-#include "erwin/ui/curve_plot.h"
-#include "erwin/ui/training_panel.h"
-#include "erwin/ui/training_run.h"
+#include "erwin/ui/engine/training_run.h"
+#include "erwin/ui/widgets/curve_plot.h"
+#include "erwin/ui/widgets/training_panel.h"
 #include "test_support.h"
 
 using erwin::ui::TrainingPanel;

@@ -8,7 +8,7 @@
 
 #include "erwin/datasets/generate.h"
 #include "erwin/training/run_config.h"
-#include "erwin/ui/training_run.h"
+#include "erwin/ui/engine/training_run.h"
 
 namespace {
 

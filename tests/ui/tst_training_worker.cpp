@@ -9,7 +9,7 @@
 
 #include "erwin/datasets/generate.h"
 #include "erwin/training/run_config.h"
-#include "erwin/ui/training_run.h"
+#include "erwin/ui/engine/training_run.h"
 #include "test_support.h"
 
 using erwin::ui::TrainingRun;

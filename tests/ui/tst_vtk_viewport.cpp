@@ -13,7 +13,7 @@
 #include <QTest>
 #include <QWheelEvent>
 
-#include "erwin/ui/vtk_viewport.h"
+#include "erwin/ui/widgets/vtk_viewport.h"
 #include "test_support.h"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "erwin/convex_hull.h"
-#include "erwin/ui/ball_colours.h"
+#include "erwin/ui/engine/ball_colours.h"
 
 namespace erwin::ui {
 namespace {

@@ -2,9 +2,9 @@
 
 #include <optional>
 
-#include "erwin/ui/data_loader.h"
-#include "erwin/ui/demo_scene.h"
-#include "erwin/ui/result_import.h"
+#include "erwin/ui/engine/data_loader.h"
+#include "erwin/ui/engine/demo_scene.h"
+#include "erwin/ui/engine/result_import.h"
 
 namespace erwin::ui {
 namespace {

@@ -6,7 +6,7 @@
 #include <stdexcept>
 
 #include "erwin/datasets/training_tasks.h"
-#include "erwin/ui/local_ranks.h"
+#include "erwin/ui/engine/local_ranks.h"
 
 namespace erwin::ui {
 namespace {

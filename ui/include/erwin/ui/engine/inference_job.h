@@ -7,8 +7,8 @@
 #include <string>
 
 #include "erwin/training/run_config.h"
+#include "erwin/ui/engine/inference_result.h"
 #include "erwin/ui/engine/job.h"
-#include "erwin/ui/inference_result.h"
 
 namespace erwin::ui {
 

@@ -6,10 +6,10 @@
 #include <memory>
 #include <string>
 
+#include "erwin/ui/engine/inference_result.h"
 #include "erwin/ui/engine/job.h"
-#include "erwin/ui/inference_result.h"
-#include "erwin/ui/point_set.h"
-#include "erwin/ui/scene_tree.h"
+#include "erwin/ui/engine/point_set.h"
+#include "erwin/ui/engine/scene_tree.h"
 
 namespace erwin::ui {
 
