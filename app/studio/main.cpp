@@ -50,6 +50,12 @@ QString switch_flag(const StudioState::Option& option) {
   return QString::fromStdString((option.on_by_default ? "no-" : "") + option.name);
 }
 
+// The help of an option that is on by default, for its --no- switch: "Show the axes." becomes
+// "Do not show the axes. (On by default.)".
+QString switched_off(const QString& help) {
+  return "Do not " + help.left(1).toLower() + help.mid(1) + " (On by default.)";
+}
+
 void add_options(QCommandLineParser& parser) {
   parser.setApplicationDescription("Erwin Studio: ball trees of point clouds and meshes");
   parser.addHelpOption();
@@ -63,7 +69,7 @@ void add_options(QCommandLineParser& parser) {
   for (const StudioState::Option& option : StudioState::options()) {
     const QString help = QString::fromStdString(option.help);
     if (option.value_name.empty())
-      parser.addOption({switch_flag(option), option.on_by_default ? "Do not: " + help : help});
+      parser.addOption({switch_flag(option), option.on_by_default ? switched_off(help) : help});
     else
       parser.addOption(
           {QString::fromStdString(option.name), help, QString::fromStdString(option.value_name)});
@@ -158,7 +164,7 @@ int main(int argc, char** argv) {
   window.set_error_dialogs(!screenshot_mode);
   const auto write_screenshot = [&] {
     const QImage image =
-        options.learning.whole_window ? window.grab().toImage() : window.screenshot(options.size);
+        options.learning.whole_window ? window.window_image() : window.screenshot(options.size);
     if (image.isNull() || !image.save(options.screenshot, "PNG")) {
       std::fprintf(stderr, "erwin-studio: could not write %s\n", qPrintable(options.screenshot));
       QApplication::exit(1);

@@ -105,6 +105,24 @@ class TestMainWindow : public QObject {
     QCOMPARE(changed_fraction(fine, window.screenshot(QSize(400, 300), false)), 0.0);
   }
 
+  // The whole-window image (erwin-studio --window) shows the overlay's legend even when it was
+  // switched on just before, as the command line does: ImGui measures a new window in its first
+  // frame and draws it from the second, so one plain grab would leave it out.
+  void window_image_shows_the_overlay() {
+    MainWindow window;
+    QVERIFY(show_and_load(window, erwin::ui::kDemoKnot));
+    window.state().set_legend(false);
+    const QImage without = window.window_image();
+    window.state().set_legend(true);
+    const QImage with = window.window_image();
+    // The legend sits in the viewport's lower-left corner.
+    const QWidget* viewport = window.viewport();
+    const QPoint corner = viewport->mapTo(&window, QPoint(0, viewport->height() - 160));
+    const QRect area(corner * with.devicePixelRatio(), QSize(300, 150) * with.devicePixelRatio());
+    const double changed = changed_fraction(without.copy(area), with.copy(area));
+    QVERIFY2(changed > 0.2, qPrintable(QString::number(changed)));
+  }
+
   // Large clouds show a preview (every k-th point) right after a level change, then the full
   // frame. The preview's colours are the full frame's colours, on fewer points.
   void large_cloud_previews_level_changes() {

@@ -174,7 +174,7 @@ const std::vector<NamedSetting>& named_settings() {
          s.set_point_size(parse_number<double>(n, v));
        },
        [](const StudioState& s) { return format_number(s.point_size()); }},
-      on_off("spheres-points", "Draw points as lit spheres, so that depth reads.", true,
+      on_off("spheres-points", "Draw points as lit spheres (depth reads as shading).", true,
              &StudioState::set_points_as_spheres, &StudioState::points_as_spheres),
       {{"colour-by", "colouring",
         "Point colours: ball, ball-order (the tree's order through the colour map) or a field "

@@ -936,6 +936,11 @@ QImage MainWindow::screenshot(const QSize& pixels, bool with_overlay) {
   return viewport_->render_image(pixels, with_overlay);
 }
 
+QImage MainWindow::window_image() {
+  viewport_->settle_overlay();
+  return grab().toImage();
+}
+
 void MainWindow::save_screenshot_dialog() {
   bool ok = false;
   const QString size = QInputDialog::getText(

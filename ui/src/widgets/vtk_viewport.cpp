@@ -202,6 +202,13 @@ QImage VtkViewport::render_image(const QSize& pixels, bool with_overlay) {
   return image;
 }
 
+void VtkViewport::settle_overlay() {
+  if (!gl_ready_ || !overlay_) return;
+  makeCurrent();
+  overlay_->settle(size());
+  doneCurrent();
+}
+
 bool VtkViewport::event(QEvent* event) {
   if (overlay_ && overlay_->handle_event(event)) {
     update();

@@ -62,6 +62,8 @@ class MainWindow : public QMainWindow {
   StudioState& state() { return state_; }
 
   QImage screenshot(const QSize& pixels, bool with_overlay = true);
+  // The whole window as on screen: panels, docks and the viewport with its overlay.
+  QImage window_image();
 
   // What a click on point `node` does with the receptive field view on: computes its receptive
   // field in the background (finished or failed are signalled).

@@ -39,6 +39,9 @@ class VtkViewport : public QOpenGLWidget {
   // Renders the scene (and the overlay when asked) at `pixels` into an image, off screen.
   // Needs the widget to have been shown once (its context exists).
   QImage render_image(const QSize& pixels, bool with_overlay = false);
+  // Lays the overlay out at the widget's size, so that the next paint (a grab of the window)
+  // draws its windows at their full size rather than as ImGui's first-frame measurement.
+  void settle_overlay();
 
   // glGetError() seen after the last VTK render (GL_NO_ERROR = 0 when all went well).
   unsigned last_gl_error() const { return last_gl_error_; }
